@@ -1,0 +1,93 @@
+/**
+ * The raw N-API surface of the addon, typed once. Nothing outside `lib/`
+ * touches these handles; public classes wrap them.
+ * @internal
+ */
+import { createRequire } from 'node:module';
+
+/** Result of one native training call. */
+export interface NativeTrainResult {
+  loss: Float64Array;
+  validationLoss: Float64Array;
+  stepsRun: number;
+  bestStep: number;
+  seconds: number;
+}
+
+export interface NativeOdeOptions {
+  steps?: number;
+  trace?: 'exact' | 'hutchinson';
+  probes?: number;
+}
+
+export interface NativeFlowInfo {
+  backend: string;
+  threads: number;
+  dim: number;
+  hidden: number[];
+  timeFreqs: number;
+  paramCount: number;
+  forwardFlops: number;
+  trainingSteps: number;
+  formatVersion: number;
+}
+
+export interface NativeFlowHandle {
+  train(points: Float64Array, options?: Record<string, unknown>): Promise<NativeTrainResult>;
+  checkTrainOptions(options?: Record<string, unknown>): void;
+  sample(n: number, options?: NativeOdeOptions): Promise<{ x: Float64Array; logProb: Float64Array; z: Float64Array }>;
+  logProb(x: Float64Array, options?: NativeOdeOptions): Promise<{ logProb: Float64Array; z: Float64Array }>;
+  field(y: Float64Array, t: number): { v: Float64Array; trace: Float64Array };
+  cfmLoss(xt: Float64Array, t: Float64Array, target: Float64Array, wantGrad?: boolean): { loss: number; grad?: Float64Array };
+  getParams(): Float64Array;
+  setParams(params: Float64Array): void;
+  whitening(): { mean: Float64Array; chol: Float64Array; logDet: number };
+  save(): Uint8Array;
+  reset(seed: number): void;
+  info(): NativeFlowInfo;
+}
+
+export interface NativeFlowHandleClass {
+  new (config: { dim: number; hidden?: number[]; timeFreqs?: number; seed?: number; threads?: number }): NativeFlowHandle;
+  load(bytes: Uint8Array, threads?: number): NativeFlowHandle;
+}
+
+export interface NativeTesting {
+  sgemmCheck(m: number, n: number, k: number, transA?: boolean, portable?: boolean): {
+    maxAbsError: number;
+    maxAbsReference: number;
+    kernel: string;
+  };
+  benchGemm(rows: number, n: number, k: number, repetitions: number, threads: number): {
+    seconds: number;
+    gflops: number;
+    threads: number;
+  };
+  gemmKernel: string;
+  defaultThreads: number;
+}
+
+export interface NativeAddon {
+  FlowHandle: NativeFlowHandleClass;
+  testing: NativeTesting;
+}
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; throws one error saying what was tried and the fix. */
+export function loadNative(): NativeAddon {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  try {
+    const bindings = require('bindings') as (name: string) => unknown;
+    cached = bindings('nestflow') as NativeAddon;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `nestflow: the native addon could not be loaded (looked in build/Release and build/Debug through 'bindings').\n` +
+        `Fix: run 'npm run build:native' in the nestflow package (needs cmake or node-gyp and a C++17 compiler).\n` +
+        `Cause: ${reason}`,
+    );
+  }
+  return cached;
+}

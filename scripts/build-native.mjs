@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Builds the addon on `npm install`: cmake-js when cmake exists, else
+// node-gyp (CPU only). Skips when a build exists unless --force.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const force = process.argv.includes('--force');
+const built = join(root, 'build', 'Release', 'nestflow.node');
+
+if (!force && existsSync(built) && process.env.NESTFLOW_REBUILD !== '1') {
+  console.log(`nestflow: using existing ${built} (npm run build:native to rebuild)`);
+  process.exit(0);
+}
+
+function run(cmd, args) {
+  console.log(`nestflow: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  return r.status === 0;
+}
+
+const hasCmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' }).status === 0;
+const cuda = process.env.NESTFLOW_CUDA ?? 'AUTO';
+if (hasCmake) {
+  const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+  if (run(process.execPath, [cmakeJs, 'rebuild', `--CDNESTFLOW_CUDA=${cuda}`])) process.exit(0);
+  if (cuda !== 'OFF' && run(process.execPath, [cmakeJs, 'rebuild', '--CDNESTFLOW_CUDA=OFF'])) {
+    console.warn('nestflow: the CUDA build failed; built the CPU backend only');
+    process.exit(0);
+  }
+  console.warn('nestflow: cmake-js failed; trying node-gyp (CPU only)');
+}
+const gyp = process.env.npm_config_node_gyp;
+const ok = gyp ? run(process.execPath, [gyp, 'rebuild']) : run('node-gyp', ['rebuild']);
+process.exit(ok ? 0 : 1);
