@@ -53,7 +53,7 @@ export interface NativeFlowHandleClass {
 }
 
 export interface NativeTesting {
-  sgemmCheck(m: number, n: number, k: number, transA?: boolean, portable?: boolean): {
+  sgemmCheck(m: number, n: number, k: number, transA?: boolean, kernel?: 'auto' | 'avx2' | 'portable'): {
     maxAbsError: number;
     maxAbsReference: number;
     kernel: string;
@@ -63,6 +63,8 @@ export interface NativeTesting {
     gflops: number;
     threads: number;
   };
+  peakGflops(threads: number): { gflops: number; threads: number; isa: string };
+  normals(n: number, seed: number): Float64Array;
   gemmKernel: string;
   defaultThreads: number;
 }

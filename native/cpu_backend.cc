@@ -19,6 +19,7 @@ namespace {
 
 constexpr int kTrainChunk = 128;  // rows per training task
 constexpr int kOdeChunk = 32;     // trajectories per integration task
+constexpr int kParamParts = 16;      // fixed split of the parameter vector for reductions
 
 // Weights packed for the GEMM once per step / call, shared read-only by all tasks.
 struct PackedNet {
@@ -28,16 +29,19 @@ struct PackedNet {
 };
 
 void packNet(const NetShape& shape, const std::vector<float>& params, bool backward,
-             PackedNet& packed) {
+             PackedNet& packed, ThreadPool& pool) {
   const int L = shape.layers();
   packed.wT.resize(L);
   packed.w.resize(L);
-  for (int l = 0; l < L; ++l) {
+  pool.run(2 * L, [&](int task, int) {
+    const int l = task / 2;
     const int in = shape.layerIn(l), out = shape.layerOut(l);
     const float* W = params.data() + shape.weightOffset(l);
-    packB(in, out, MatView{W, 1, in}, packed.wT[l]);
-    if (backward && l > 0) packB(out, in, MatView{W, in, 1}, packed.w[l]);
-  }
+    if (task % 2 == 0)
+      packB(in, out, MatView{W, 1, in}, packed.wT[l]);
+    else if (backward && l > 0)
+      packB(out, in, MatView{W, in, 1}, packed.w[l]);
+  });
   const int d = shape.dim, in0 = shape.inputWidth(), h0 = shape.layerOut(0);
   const float* W0 = params.data() + shape.weightOffset(0);
   packed.inputColsT.resize(static_cast<std::size_t>(d) * h0);
@@ -60,6 +64,7 @@ struct TrainScratch {
   std::vector<float> out;                // [rows][dim]
   std::vector<float> delta, deltaPrev;   // [rows][maxWidth]
   std::vector<float> target;             // [rows][dim]
+  std::vector<float> normals;            // CFM latents (and noise) for a chunk
 };
 
 struct OdeScratch {
@@ -158,19 +163,25 @@ class CpuBackend final : public Backend {
   }
 
   // Draws a chunk's CFM pairs: x_t = t y + (1 - t) z + σ ε, target y - z.
+  // Draws a chunk's CFM pairs: x_t = t y + (1 - t) z + σ ε, target y - z.
+  // Indices and times come from `rng`, the normals from `normalRng`.
   static void drawCfmRows(const NetShape& shape, const double* points, int nPoints, int rows,
-                          double sigma, Rng& rng, TrainScratch& s, float* tvals) {
+                          double sigma, Rng& rng, Rng& normalRng, TrainScratch& s, float* tvals) {
     const int d = shape.dim, in0 = shape.inputWidth();
+    const int perRow = sigma > 0 ? 2 * d : d;
+    s.normals.resize(static_cast<std::size_t>(rows) * perRow);
+    fillNormals(normalRng, s.normals.data(), rows * perRow);
+    const float sig = static_cast<float>(sigma);
     for (int i = 0; i < rows; ++i) {
       const double* y = points + static_cast<std::size_t>(rng.below(nPoints)) * d;
       const double t = rng.uniform();
       tvals[i] = static_cast<float>(t);
+      const float* z = s.normals.data() + static_cast<std::size_t>(i) * perRow;
       for (int j = 0; j < d; ++j) {
-        const double z = rng.normal();
-        double xt = t * y[j] + (1.0 - t) * z;
-        if (sigma > 0) xt += sigma * rng.normal();
-        s.x0[i * in0 + j] = static_cast<float>(xt);
-        s.target[i * d + j] = static_cast<float>(y[j] - z);
+        float xt = static_cast<float>(t * y[j] + (1.0 - t) * z[j]);
+        if (sigma > 0) xt += sig * z[d + j];
+        s.x0[i * in0 + j] = xt;
+        s.target[i * d + j] = static_cast<float>(y[j] - z[j]);
       }
     }
   }
@@ -197,7 +208,7 @@ class CpuBackend final : public Backend {
     const std::uint64_t valSeed = stepRng.next();
     chunkLoss_.resize(std::max(chunks, valChunks));
     auto validationLoss = [&]() {
-      packNet(shape, params, false, packed);
+      packNet(shape, params, false, packed, pool_);
       pool_.run(valChunks, [&](int c, int w) {
         TrainScratch& s = train_[w];
         const int rows = std::min(kTrainChunk, nValidation - c * kTrainChunk);
@@ -232,21 +243,22 @@ class CpuBackend final : public Backend {
                         (spec.minLearningRateRatio +
                          (1.0 - spec.minLearningRateRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
       const std::uint64_t stepSeed = stepRng.next();
-      packNet(shape, params, true, packed);
+      packNet(shape, params, true, packed, pool_);
       pool_.run(chunks, [&](int c, int w) {
         TrainScratch& s = train_[w];
         const int rows = std::min(kTrainChunk, batch - c * kTrainChunk);
-        Rng rng(stepSeed, c);
+        Rng rng(stepSeed, 2 * c);
+        Rng normalRng(stepSeed, 2 * c + 1);
         float tvals[kTrainChunk];
-        drawCfmRows(shape, points, nTrain, rows, spec.sigma, rng, s, tvals);
+        drawCfmRows(shape, points, nTrain, rows, spec.sigma, rng, normalRng, s, tvals);
         chunkLoss_[c] = chunkLossGrad(shape, params, packed, s, rows, tvals, 1.0 / batch,
                                       chunkGrad_.data() + static_cast<std::size_t>(c) * P);
       });
       double loss = 0;
       for (int c = 0; c < chunks; ++c) loss += chunkLoss_[c];
       result.loss.push_back(loss / batch);
-      reduceGrad(chunks, P);
-      adamStep(params, adam, lr, spec);
+      const double norm2 = reduceGrad(chunks, P);
+      adamStep(params, adam, lr, norm2, spec);
       ++result.stepsRun;
 
       const bool evalNow = nValidation > 0 && spec.evalEvery > 0 &&
@@ -270,25 +282,32 @@ class CpuBackend final : public Backend {
     return result;
   }
 
-  // Sums chunk gradients in chunk order (parallel over parameter ranges).
-  void reduceGrad(int chunks, std::size_t P) {
-    const int parts = std::max(1, std::min<int>(pool_.size() * 4, static_cast<int>(P / 4096) + 1));
-    pool_.run(parts, [&](int part, int) {
-      const std::size_t lo = P * part / parts, hi = P * (part + 1) / parts;
+  // Sums chunk gradients in chunk order, parallel over a fixed number of
+  // parameter ranges; returns the squared gradient norm (partial sums added
+  // in range order, so it does not depend on the thread count either).
+  double reduceGrad(int chunks, std::size_t P) {
+    partNorm_.assign(kParamParts, 0.0);
+    pool_.run(kParamParts, [&](int part, int) {
+      const std::size_t lo = P * part / kParamParts, hi = P * (part + 1) / kParamParts;
       float* g = grad_.data();
       std::memcpy(g + lo, chunkGrad_.data() + lo, sizeof(float) * (hi - lo));
       for (int c = 1; c < chunks; ++c) {
         const float* src = chunkGrad_.data() + static_cast<std::size_t>(c) * P;
         for (std::size_t i = lo; i < hi; ++i) g[i] += src[i];
       }
+      double s = 0;
+      for (std::size_t i = lo; i < hi; ++i) s += static_cast<double>(g[i]) * g[i];
+      partNorm_[part] = s;
     });
+    double norm2 = 0;
+    for (double s : partNorm_) norm2 += s;
+    return norm2;
   }
 
-  void adamStep(std::vector<float>& params, AdamState& adam, double lr, const TrainSpec& spec) {
+  void adamStep(std::vector<float>& params, AdamState& adam, double lr, double gradNorm2,
+                const TrainSpec& spec) {
     const std::size_t P = params.size();
-    double norm2 = 0;
-    for (std::size_t i = 0; i < P; ++i) norm2 += static_cast<double>(grad_[i]) * grad_[i];
-    const double norm = std::sqrt(norm2);
+    const double norm = std::sqrt(gradNorm2);
     const float clip =
         spec.clipNorm > 0 && norm > spec.clipNorm ? static_cast<float>(spec.clipNorm / norm) : 1.0f;
     ++adam.step;
@@ -299,12 +318,19 @@ class CpuBackend final : public Backend {
     const float invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
     const float eps = static_cast<float>(spec.epsilon);
     const float decay = static_cast<float>(1.0 - lr * spec.weightDecay);
-    for (std::size_t i = 0; i < P; ++i) {
-      const float g = grad_[i] * clip;
-      adam.m[i] = b1 * adam.m[i] + (1.0f - b1) * g;
-      adam.v[i] = b2 * adam.v[i] + (1.0f - b2) * g * g;
-      params[i] = params[i] * decay - stepSize * adam.m[i] / (std::sqrt(adam.v[i]) * invSqrtBc2 + eps);
-    }
+    pool_.run(kParamParts, [&](int part, int) {
+      const std::size_t lo = P * part / kParamParts, hi = P * (part + 1) / kParamParts;
+      float* m = adam.m.data();
+      float* v = adam.v.data();
+      float* w = params.data();
+      const float* gr = grad_.data();
+      for (std::size_t i = lo; i < hi; ++i) {
+        const float g = gr[i] * clip;
+        m[i] = b1 * m[i] + (1.0f - b1) * g;
+        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+        w[i] = w[i] * decay - stepSize * m[i] / (std::sqrt(v[i]) * invSqrtBc2 + eps);
+      }
+    });
   }
 
   double cfmLoss(const NetShape& shape, const std::vector<float>& params, const float* xt,
@@ -312,7 +338,7 @@ class CpuBackend final : public Backend {
     const std::size_t P = shape.paramCount();
     for (auto& s : train_) prepareTrainScratch(shape, s);
     PackedNet packed;
-    packNet(shape, params, grad != nullptr, packed);
+    packNet(shape, params, grad != nullptr, packed, pool_);
     const int chunks = (n + kTrainChunk - 1) / kTrainChunk;
     chunkLoss_.resize(chunks);
     if (grad) chunkGrad_.resize(static_cast<std::size_t>(chunks) * P);
@@ -333,7 +359,7 @@ class CpuBackend final : public Backend {
     for (int c = 0; c < chunks; ++c) loss += chunkLoss_[c];
     if (grad) {
       grad_.resize(P);
-      reduceGrad(chunks, P);
+      (void)reduceGrad(chunks, P);
       std::memcpy(grad, grad_.data(), sizeof(float) * P);
     }
     return loss / n;
@@ -445,7 +471,7 @@ class CpuBackend final : public Backend {
     const int r = exact ? d : spec.probes;
     for (auto& s : ode_) prepareOdeScratch(shape, r, s);
     PackedNet packed;
-    packNet(shape, params, false, packed);
+    packNet(shape, params, false, packed, pool_);
     const int chunks = (n + kOdeChunk - 1) / kOdeChunk;
     const double h = (spec.t1 - spec.t0) / spec.steps;
     pool_.run(chunks, [&](int chunk, int w) {
@@ -481,7 +507,7 @@ class CpuBackend final : public Backend {
     const int d = shape.dim;
     for (auto& s : ode_) prepareOdeScratch(shape, d, s);
     PackedNet packed;
-    packNet(shape, params, false, packed);
+    packNet(shape, params, false, packed, pool_);
     const int chunks = (n + kOdeChunk - 1) / kOdeChunk;
     pool_.run(chunks, [&](int chunk, int w) {
       const int i0 = chunk * kOdeChunk, c = std::min(kOdeChunk, n - i0);
@@ -497,6 +523,7 @@ class CpuBackend final : public Backend {
   std::vector<float> chunkGrad_;
   std::vector<double> chunkLoss_;
   std::vector<float> grad_;
+  std::vector<double> partNorm_;
 };
 
 }  // namespace

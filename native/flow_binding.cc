@@ -13,6 +13,7 @@
 #include "napi_util.h"
 #include "rng.h"
 #include "thread_pool.h"
+#include "vecmath.h"
 
 namespace nestflow {
 namespace {
@@ -397,7 +398,13 @@ Napi::Value sgemmCheck(const Napi::CallbackInfo& info) {
     const int n = static_cast<int>(readInt(info[1], "n", 1, 4096));
     const int k = static_cast<int>(readInt(info[2], "k", 1, 4096));
     const bool transA = info.Length() > 3 && info[3].ToBoolean().Value();
-    const bool portable = info.Length() > 4 && info[4].ToBoolean().Value();
+    GemmImpl impl = GemmImpl::Auto;
+    if (info.Length() > 4 && !info[4].IsUndefined()) {
+      const std::string name = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+      if (name == "portable") impl = GemmImpl::Portable;
+      else if (name == "avx2") impl = GemmImpl::Avx2;
+      else if (name != "auto") throw ArgError{false, "kernel must be 'auto', 'avx2' or 'portable'"};
+    }
     Rng rng(12345 + m * 7 + n * 13 + k);
     std::vector<float> a(static_cast<std::size_t>(m) * k), b(static_cast<std::size_t>(k) * n);
     for (auto& v : a) v = static_cast<float>(rng.normal());
@@ -406,7 +413,7 @@ Napi::Value sgemmCheck(const Napi::CallbackInfo& info) {
     MatView bv{b.data(), n, 1};
     std::vector<float> c(static_cast<std::size_t>(m) * n, 0.5f), ref(c);
     GemmScratch scratch;
-    sgemm(m, n, k, av, bv, c.data(), n, true, scratch, portable ? GemmImpl::Portable : GemmImpl::Auto);
+    sgemm(m, n, k, av, bv, c.data(), n, true, scratch, impl);
     sgemm(m, n, k, av, bv, ref.data(), n, true, scratch, GemmImpl::Reference);
     double maxErr = 0, maxRef = 0;
     for (std::size_t i = 0; i < c.size(); ++i) {
@@ -416,7 +423,7 @@ Napi::Value sgemmCheck(const Napi::CallbackInfo& info) {
     auto o = Napi::Object::New(env);
     o.Set("maxAbsError", maxErr);
     o.Set("maxAbsReference", maxRef);
-    o.Set("kernel", portable ? "portable-6x16" : gemmKernelName());
+    o.Set("kernel", gemmKernelName(impl));
     return o;
   } catch (const ArgError& e) {
     return throwArgError(env, e);
@@ -465,6 +472,45 @@ Napi::Value benchGemm(const Napi::CallbackInfo& info) {
   }
 }
 
+// Standard normals from the training path's generator (fillNormals), for tests.
+Napi::Value normals(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    const int n = static_cast<int>(readInt(info[0], "n", 1, 1 << 26));
+    const auto seed = static_cast<std::uint64_t>(readInt(info[1], "seed", 0, (1LL << 53) - 1));
+    Rng rng(seed);
+    std::vector<float> z(n);
+    fillNormals(rng, z.data(), n);
+    return toFloat64Array(env, std::vector<double>(z.begin(), z.end()));
+  } catch (const ArgError& e) {
+    return throwArgError(env, e);
+  }
+}
+
+// Measured FP32 peak of `threads` cores with the GEMM's ISA (GFLOP/s).
+Napi::Value peakGflops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    const int threads = static_cast<int>(readInt(info[0], "threads", 0, 1024));
+    ThreadPool pool(threads > 0 ? threads : defaultThreadCount());
+    std::vector<float> sink(pool.size(), 0.0f);
+    std::vector<double> flops(pool.size(), 0.0);
+    const long iters = 20000000;
+    const auto t0 = std::chrono::steady_clock::now();
+    pool.run(pool.size(), [&](int, int w) { flops[w] += fmaPeakLoop(iters, &sink[w]); });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double total = 0;
+    for (double f : flops) total += f;
+    auto o = Napi::Object::New(env);
+    o.Set("gflops", total / s * 1e-9);
+    o.Set("threads", pool.size());
+    o.Set("isa", gemmKernelName());
+    return o;
+  } catch (const ArgError& e) {
+    return throwArgError(env, e);
+  }
+}
+
 }  // namespace
 
 Napi::Function defineFlowHandle(Napi::Env env) {
@@ -477,6 +523,8 @@ void registerTesting(Napi::Env env, Napi::Object exports) {
   auto testing = Napi::Object::New(env);
   testing.Set("sgemmCheck", Napi::Function::New(env, sgemmCheck, "sgemmCheck"));
   testing.Set("benchGemm", Napi::Function::New(env, benchGemm, "benchGemm"));
+  testing.Set("peakGflops", Napi::Function::New(env, peakGflops, "peakGflops"));
+  testing.Set("normals", Napi::Function::New(env, normals, "normals"));
   testing.Set("gemmKernel", gemmKernelName());
   testing.Set("defaultThreads", defaultThreadCount());
   exports.Set("testing", testing);

@@ -19,6 +19,8 @@ struct MatView {
 struct PackedB {
   int k = 0;
   int n = 0;
+  int nr = 0;                      // panel width of the kernel it was packed for
+  const void* kernel = nullptr;    // that kernel (internal to gemm.cc)
   int panels = 0;
   std::vector<float> data;
 };
@@ -28,15 +30,16 @@ struct GemmScratch {
   std::vector<float> tileA;
 };
 
-// Auto: AVX2/FMA when the CPU has it; Portable: the plain C++ micro-kernel;
-// Reference: naive triple loop with double accumulation (for tests only).
-enum class GemmImpl { Auto, Portable, Reference };
+// Auto: the best kernel this CPU runs (AVX-512, else AVX2/FMA, else portable;
+// NESTFLOW_KERNEL=avx2|portable caps it); Avx2 and Portable force one (tests);
+// Reference: naive triple loop with double accumulation (tests only).
+enum class GemmImpl { Auto, Avx2, Portable, Reference };
 
-void packB(int k, int n, MatView b, PackedB& out);
+void packB(int k, int n, MatView b, PackedB& out, GemmImpl impl = GemmImpl::Auto);
 
-// C[m x n] (+)= A[m x k] * B, with B already packed.
+// C[m x n] (+)= A[m x k] * B, with B already packed (by the kernel it was packed for).
 void sgemmPacked(int m, const PackedB& b, MatView a, float* c, int ldc, bool accumulate,
-                 GemmScratch& scratch, GemmImpl impl = GemmImpl::Auto);
+                 GemmScratch& scratch);
 
 // C[m x n] (row-major, leading dimension ldc) = A[m x k] * B[k x n] (+ C when
 // accumulate). Deterministic: every C element sums over k in the same order
@@ -45,8 +48,15 @@ void sgemmPacked(int m, const PackedB& b, MatView a, float* c, int ldc, bool acc
 void sgemm(int m, int n, int k, MatView a, MatView b, float* c, int ldc,
            bool accumulate, GemmScratch& scratch, GemmImpl impl = GemmImpl::Auto);
 
-// True when the CPU runs the AVX2/FMA path (decided once, at run time).
-bool gemmHasAvx2();
-const char* gemmKernelName();
+// True when a SIMD kernel runs (decided once, at run time).
+bool gemmHasSimd();
+
+// Register-only FMA loop in the widest ISA the GEMM uses: the machine's
+// practical FP32 peak for benchmarks. Returns the flops done.
+double fmaPeakLoop(long iters, float* sink);
+bool cpuHasAvx2Fma();
+// True when the AVX-512 kernels are in use (the CPU has them and NESTFLOW_KERNEL does not cap).
+bool cpuHasAvx512();
+const char* gemmKernelName(GemmImpl impl = GemmImpl::Auto);
 
 }  // namespace nestflow

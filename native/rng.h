@@ -56,6 +56,21 @@ class Rng {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
   }
 
+  // n standard normals, both values of each Box-Muller pair used (half the
+  // log/sqrt/trig of normal()); fully determined by the state on entry.
+  void normals(double* out, int n) {
+    int i = 0;
+    for (; i + 1 < n; i += 2) {
+      double u1 = uniform();
+      while (u1 <= 0.0) u1 = uniform();
+      const double r = std::sqrt(-2.0 * std::log(u1));
+      const double a = 2.0 * M_PI * uniform();
+      out[i] = r * std::cos(a);
+      out[i + 1] = r * std::sin(a);
+    }
+    if (i < n) out[i] = normal();
+  }
+
   std::uint64_t state[4];
 
  private:

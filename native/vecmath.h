@@ -1,6 +1,8 @@
 // Elementwise maths for the activations: SiLU and its derivative, vectorised.
 #pragma once
 
+#include "rng.h"
+
 namespace nestflow {
 
 // act[i] = x σ(x), deriv[i] = σ(x) (1 + x (1 − σ(x))), in place of x = pre[i].
@@ -9,5 +11,10 @@ void siluForward(const float* pre, float* act, float* deriv, int n);
 
 // grad[i] *= silu'(pre[i]).
 void siluBackward(const float* pre, float* grad, int n);
+
+// n standard normals in float (Box-Muller on 24-bit uniforms; vectorised
+// log and sincos where AVX-512 runs). Consumes the generator in blocks of 32
+// outputs, so the values depend only on its state and n.
+void fillNormals(Rng& rng, float* out, int n);
 
 }  // namespace nestflow
