@@ -59,7 +59,7 @@ void addBias(float* rows, int nRows, int width, int ld, const float* bias) {
 struct TrainScratch {
   GemmScratch gemm;
   std::vector<float> x0;                 // [rows][in0]
-  std::vector<std::vector<float>> pre;   // per hidden layer [rows][h]
+  std::vector<std::vector<float>> pre;   // per hidden layer [rows][h]: pre-activation, then silu' (with grad)
   std::vector<std::vector<float>> act;   // per hidden layer [rows][h]
   std::vector<float> out;                // [rows][dim]
   std::vector<float> delta, deltaPrev;   // [rows][maxWidth]
@@ -110,7 +110,7 @@ class CpuBackend final : public Backend {
       addBias(dst, rows, out, out, bias);
       if (l + 1 < L) {
         for (int i = 0; i < rows; ++i)
-          siluForward(dst + i * out, s.act[l].data() + i * out, nullptr, out);
+          siluForward(dst + i * out, s.act[l].data() + i * out, grad ? dst + i * out : nullptr, out);
         input = s.act[l].data();
         inWidth = out;
       }
@@ -139,8 +139,9 @@ class CpuBackend final : public Backend {
         // deltaPrev [rows][in] = delta [rows x out] * W [out x in], then * silu'(pre)
         sgemmPacked(rows, packed.w[l], MatView{s.delta.data(), out, 1}, s.deltaPrev.data(), in,
                     false, s.gemm);
-        for (int i = 0; i < rows; ++i)
-          siluBackward(s.pre[l - 1].data() + i * in, s.deltaPrev.data() + i * in, in);
+        const float* deriv = s.pre[l - 1].data();  // silu'(pre), stored by the forward pass
+        float* dp = s.deltaPrev.data();
+        for (int i = 0; i < rows * in; ++i) dp[i] *= deriv[i];
         std::swap(s.delta, s.deltaPrev);
       }
     }

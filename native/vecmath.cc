@@ -61,22 +61,6 @@ __attribute__((target("avx2,fma"))) void siluForwardAvx2(const float* pre, float
   }
 }
 
-__attribute__((target("avx2,fma"))) void siluBackwardAvx2(const float* pre, float* grad, int n) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(pre + i);
-    const __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, expAvx2(_mm256_sub_ps(_mm256_setzero_ps(), x))));
-    const __m256 d = _mm256_mul_ps(s, _mm256_fmadd_ps(x, _mm256_sub_ps(one, s), one));
-    _mm256_storeu_ps(grad + i, _mm256_mul_ps(_mm256_loadu_ps(grad + i), d));
-  }
-  for (; i < n; ++i) {
-    const float x = pre[i];
-    const float s = sigmoidScalar(x);
-    grad[i] *= s * (1.0f + x * (1.0f - s));
-  }
-}
-
 // AVX-512: 2^k by scalef, 1/(1 + e^-x) by rcp14 and one Newton step (~1 ulp).
 __attribute__((target("avx512f"))) inline __m512 sigmoidAvx512(__m512 x) {
   const __m512 one = _mm512_set1_ps(1.0f);
@@ -113,17 +97,6 @@ __attribute__((target("avx512f"))) void siluForwardAvx512(const float* pre, floa
   if (i < n) siluForwardAvx2(pre + i, act + i, deriv ? deriv + i : nullptr, n - i);
 }
 
-__attribute__((target("avx512f"))) void siluBackwardAvx512(const float* pre, float* grad, int n) {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  int i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m512 x = _mm512_loadu_ps(pre + i);
-    const __m512 s = sigmoidAvx512(x);
-    const __m512 d = _mm512_mul_ps(s, _mm512_fmadd_ps(x, _mm512_sub_ps(one, s), one));
-    _mm512_storeu_ps(grad + i, _mm512_mul_ps(_mm512_loadu_ps(grad + i), d));
-  }
-  if (i < n) siluBackwardAvx2(pre + i, grad + i, n - i);
-}
 
 // log(u) for u in (0, 1]: u = m 2^e with m in [0.75, 1.5), log m = 2 atanh(s),
 // s = (m - 1)/(m + 1), |s| <= 0.2, odd series to s^9 (error ~2e-9).
@@ -228,18 +201,6 @@ void siluForward(const float* pre, float* act, float* deriv, int n) {
     const float s = sigmoidScalar(x);
     if (deriv) deriv[i] = s * (1.0f + x * (1.0f - s));
     act[i] = x * s;
-  }
-}
-
-void siluBackward(const float* pre, float* grad, int n) {
-#ifdef NESTFLOW_X86
-  if (cpuHasAvx512()) return siluBackwardAvx512(pre, grad, n);
-  if (cpuHasAvx2Fma()) return siluBackwardAvx2(pre, grad, n);
-#endif
-  for (int i = 0; i < n; ++i) {
-    const float x = pre[i];
-    const float s = sigmoidScalar(x);
-    grad[i] *= s * (1.0f + x * (1.0f - s));
   }
 }
 

@@ -5,12 +5,9 @@
 
 namespace nestflow {
 
-// act[i] = x σ(x), deriv[i] = σ(x) (1 + x (1 − σ(x))), in place of x = pre[i].
-// deriv may be null (training forward keeps pre instead).
+// act[i] = x σ(x) and deriv[i] = σ(x) (1 + x (1 − σ(x))) for x = pre[i];
+// deriv may be null, and may alias pre (each element is read before written).
 void siluForward(const float* pre, float* act, float* deriv, int n);
-
-// grad[i] *= silu'(pre[i]).
-void siluBackward(const float* pre, float* grad, int n);
 
 // n standard normals in float (Box-Muller on 24-bit uniforms; vectorised
 // log and sincos where AVX-512 runs). Consumes the generator in blocks of 32
