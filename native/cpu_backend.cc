@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "backend.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "rng.h"
 #include "thread_pool.h"
@@ -19,7 +20,8 @@ namespace {
 
 constexpr int kTrainChunk = 128;  // rows per training task
 constexpr int kOdeChunk = 32;     // trajectories per integration task
-constexpr int kParamParts = 16;      // fixed split of the parameter vector for reductions
+constexpr int kParamParts = 16;
+constexpr int kThinWidth = 4;      // layers with at most this many outputs skip the GEMM      // fixed split of the parameter vector for reductions
 
 // Weights packed for the GEMM once per step / call, shared read-only by all tasks.
 struct PackedNet {
@@ -52,7 +54,7 @@ void packNet(const NetShape& shape, const std::vector<float>& params, bool backw
 void addBias(float* rows, int nRows, int width, int ld, const float* bias) {
   for (int i = 0; i < nRows; ++i) {
     float* r = rows + static_cast<std::ptrdiff_t>(i) * ld;
-    for (int j = 0; j < width; ++j) r[j] += bias[j];
+    addInPlace(r, bias, width);
   }
 }
 
@@ -106,7 +108,14 @@ class CpuBackend final : public Backend {
       const int out = shape.layerOut(l);
       const float* bias = params.data() + shape.biasOffset(l);
       float* dst = l + 1 < L ? s.pre[l].data() : s.out.data();
-      sgemmPacked(rows, packed.wT[l], MatView{input, inWidth, 1}, dst, out, false, s.gemm);
+      if (out <= kThinWidth) {
+        // A few outputs (the last layer in low d): dot products beat a padded GEMM panel.
+        const float* W = params.data() + shape.weightOffset(l);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < out; ++j) dst[i * out + j] = dot(input + i * inWidth, W + j * inWidth, inWidth);
+      } else {
+        sgemmPacked(rows, packed.wT[l], MatView{input, inWidth, 1}, dst, out, false, s.gemm);
+      }
       addBias(dst, rows, out, out, bias);
       if (l + 1 < L) {
         for (int i = 0; i < rows; ++i)
@@ -129,19 +138,33 @@ class CpuBackend final : public Backend {
       const float* x = l == 0 ? s.x0.data() : s.act[l - 1].data();
       float* gW = grad + shape.weightOffset(l);
       float* gb = grad + shape.biasOffset(l);
+      const bool thin = out <= kThinWidth;
+      const float* W = params.data() + shape.weightOffset(l);
       // gW [out][in] = delta^T [out x rows] * x [rows x in]
-      sgemm(out, in, rows, MatView{s.delta.data(), 1, out}, MatView{x, in, 1}, gW, in, false,
-            s.gemm);
-      for (int j = 0; j < out; ++j) gb[j] = 0.0f;
-      for (int i = 0; i < rows; ++i)
-        for (int j = 0; j < out; ++j) gb[j] += s.delta[i * out + j];
+      if (thin) {
+        for (int j = 0; j < out * in; ++j) gW[j] = 0.0f;
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < out; ++j) axpy(gW + j * in, s.delta[i * out + j], x + i * in, in);
+      } else {
+        sgemm(out, in, rows, MatView{s.delta.data(), 1, out}, MatView{x, in, 1}, gW, in, false,
+              s.gemm);
+      }
+      columnSums(s.delta.data(), rows, out, gb);
       if (l > 0) {
         // deltaPrev [rows][in] = delta [rows x out] * W [out x in], then * silu'(pre)
-        sgemmPacked(rows, packed.w[l], MatView{s.delta.data(), out, 1}, s.deltaPrev.data(), in,
-                    false, s.gemm);
+        if (thin) {
+          for (int i = 0; i < rows; ++i) {
+            float* dp = s.deltaPrev.data() + i * in;
+            for (int j = 0; j < in; ++j) dp[j] = 0.0f;
+            for (int j = 0; j < out; ++j) axpy(dp, s.delta[i * out + j], W + j * in, in);
+          }
+        } else {
+          sgemmPacked(rows, packed.w[l], MatView{s.delta.data(), out, 1}, s.deltaPrev.data(), in,
+                      false, s.gemm);
+        }
         const float* deriv = s.pre[l - 1].data();  // silu'(pre), stored by the forward pass
         float* dp = s.deltaPrev.data();
-        for (int i = 0; i < rows * in; ++i) dp[i] *= deriv[i];
+        mulInPlace(dp, deriv, static_cast<std::size_t>(rows) * in);
         std::swap(s.delta, s.deltaPrev);
       }
     }
@@ -292,13 +315,9 @@ class CpuBackend final : public Backend {
       const std::size_t lo = P * part / kParamParts, hi = P * (part + 1) / kParamParts;
       float* g = grad_.data();
       std::memcpy(g + lo, chunkGrad_.data() + lo, sizeof(float) * (hi - lo));
-      for (int c = 1; c < chunks; ++c) {
-        const float* src = chunkGrad_.data() + static_cast<std::size_t>(c) * P;
-        for (std::size_t i = lo; i < hi; ++i) g[i] += src[i];
-      }
-      double s = 0;
-      for (std::size_t i = lo; i < hi; ++i) s += static_cast<double>(g[i]) * g[i];
-      partNorm_[part] = s;
+      for (int c = 1; c < chunks; ++c)
+        addInPlace(g + lo, chunkGrad_.data() + static_cast<std::size_t>(c) * P + lo, hi - lo);
+      partNorm_[part] = sumSquares(g + lo, hi - lo);
     });
     double norm2 = 0;
     for (double s : partNorm_) norm2 += s;
@@ -314,23 +333,18 @@ class CpuBackend final : public Backend {
     ++adam.step;
     const double bc1 = 1.0 - std::pow(spec.beta1, static_cast<double>(adam.step));
     const double bc2 = 1.0 - std::pow(spec.beta2, static_cast<double>(adam.step));
-    const float b1 = static_cast<float>(spec.beta1), b2 = static_cast<float>(spec.beta2);
-    const float stepSize = static_cast<float>(lr / bc1);
-    const float invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-    const float eps = static_cast<float>(spec.epsilon);
-    const float decay = static_cast<float>(1.0 - lr * spec.weightDecay);
+    AdamCoefficients coef;
+    coef.clip = clip;
+    coef.beta1 = static_cast<float>(spec.beta1);
+    coef.beta2 = static_cast<float>(spec.beta2);
+    coef.stepSize = static_cast<float>(lr / bc1);
+    coef.invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+    coef.epsilon = static_cast<float>(spec.epsilon);
+    coef.decay = static_cast<float>(1.0 - lr * spec.weightDecay);
     pool_.run(kParamParts, [&](int part, int) {
       const std::size_t lo = P * part / kParamParts, hi = P * (part + 1) / kParamParts;
-      float* m = adam.m.data();
-      float* v = adam.v.data();
-      float* w = params.data();
-      const float* gr = grad_.data();
-      for (std::size_t i = lo; i < hi; ++i) {
-        const float g = gr[i] * clip;
-        m[i] = b1 * m[i] + (1.0f - b1) * g;
-        v[i] = b2 * v[i] + (1.0f - b2) * g * g;
-        w[i] = w[i] * decay - stepSize * m[i] / (std::sqrt(v[i]) * invSqrtBc2 + eps);
-      }
+      adamUpdate(params.data() + lo, adam.m.data() + lo, adam.v.data() + lo, grad_.data() + lo,
+                 hi - lo, coef);
     });
   }
 
@@ -407,15 +421,13 @@ class CpuBackend final : public Backend {
         float* row = cur + static_cast<std::ptrdiff_t>(c + i * r + q) * width;
         if (exact) {
           const float* col = packed.inputColsT.data() + static_cast<std::ptrdiff_t>(q) * width;
-          for (int j = 0; j < width; ++j) row[j] = col[j] * sd[j];
+          mulTo(row, col, sd, width);
         } else {
           const float* e = s.probes.data() + static_cast<std::ptrdiff_t>(i * r + q) * d;
           for (int j = 0; j < width; ++j) row[j] = 0.0f;
-          for (int p = 0; p < d; ++p) {
-            const float* col = packed.inputColsT.data() + static_cast<std::ptrdiff_t>(p) * width;
-            for (int j = 0; j < width; ++j) row[j] += e[p] * col[j];
-          }
-          for (int j = 0; j < width; ++j) row[j] *= sd[j];
+          for (int p = 0; p < d; ++p)
+            axpy(row, e[p], packed.inputColsT.data() + static_cast<std::ptrdiff_t>(p) * width, width);
+          mulInPlace(row, sd, width);
         }
       }
     }
@@ -430,7 +442,7 @@ class CpuBackend final : public Backend {
         const float* sd = s.deriv.data() + i * out;
         for (int q = 0; q < r; ++q) {
           float* row = next + static_cast<std::ptrdiff_t>(c + i * r + q) * out;
-          for (int j = 0; j < out; ++j) row[j] *= sd[j];
+          mulInPlace(row, sd, out);
         }
       }
       std::swap(cur, next);
@@ -447,17 +459,11 @@ class CpuBackend final : public Backend {
       for (int q = 0; q < r; ++q) {
         const float* row = cur + static_cast<std::ptrdiff_t>(c + i * r + q) * width;
         if (exact) {
-          const float* w = Wout + static_cast<std::ptrdiff_t>(q) * width;
-          float acc = 0;
-          for (int j = 0; j < width; ++j) acc += row[j] * w[j];
-          tr += acc;
+          tr += dot(row, Wout + static_cast<std::ptrdiff_t>(q) * width, width);
         } else {
           const float* e = s.probes.data() + static_cast<std::ptrdiff_t>(i * r + q) * d;
           for (int p = 0; p < d; ++p) {
-            const float* w = Wout + static_cast<std::ptrdiff_t>(p) * width;
-            float acc = 0;
-            for (int j = 0; j < width; ++j) acc += row[j] * w[j];
-            tr += static_cast<double>(e[p]) * acc;
+            tr += static_cast<double>(e[p]) * dot(row, Wout + static_cast<std::ptrdiff_t>(p) * width, width);
           }
         }
       }

@@ -14,7 +14,13 @@
 #include <string>
 
 #if defined(__x86_64__) || defined(_M_X64)
+// GCC 12's AVX-512 headers trip -Wuninitialized on _mm512_undefined_ps (a
+// known false positive); silence it for the header only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #define NESTFLOW_X86 1
 #endif
 

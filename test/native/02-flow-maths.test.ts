@@ -52,8 +52,8 @@ describe('Flow: vector field and exact trace', () => {
     }
   });
 
-  it('the CFM loss gradient matches finite differences of the loss', () => {
-    const dim = 3;
+  // dim 3 takes the thin (dot-product) output layer, dim 6 the GEMM one.
+  for (const dim of [3, 6]) it(`the CFM loss gradient matches finite differences of the loss (dim ${dim})`, () => {
     const flow = randomFlow(dim, 11, 0.3);
     const rnd = normalRng(12);
     const n = 150;

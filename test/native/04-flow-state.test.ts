@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Flow } from '../../lib/index.js';
 import { normalRng } from '../helpers.js';
@@ -41,6 +42,14 @@ describe('Flow: save, load and reproducibility', () => {
     expect(two.params).toEqual(one.params);
     expect(two.x).toEqual(one.x);
     expect(two.logProb).toEqual(one.logProb);
+  });
+
+  it('honours OMP_NUM_THREADS when no thread count is given', () => {
+    const script = "const b = require('bindings')('nestflow'); console.log(new b.FlowHandle({ dim: 2 }).info().threads)";
+    const threadsWith = (omp: string): number =>
+      Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, OMP_NUM_THREADS: omp }, encoding: 'utf8' }).trim());
+    expect(threadsWith('1')).toBe(1);
+    expect(threadsWith('3')).toBe(3);
   });
 
   it('load rejects garbage, truncated, corrupted and foreign bytes with a RangeError', async () => {
