@@ -4,4 +4,22 @@
  */
 export { Flow } from './flow.js';
 export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode } from './flow.js';
+export { NestedSampler, LikelihoodError, equalWeightSamples } from './sampler.js';
+export type {
+  NestedSamplerOptions,
+  NestedSamplingResult,
+  IterationRecord,
+  DeadPoints,
+  RunOptions,
+  StopReason,
+  SamplerFlowOptions,
+  BatchLogLikelihood,
+  PointLogLikelihood,
+} from './sampler.js';
+export { priors, parameter, normalQuantile } from './priors.js';
+export type { Prior, ParameterPrior } from './priors.js';
+export { computeEvidence, liveCounts, logSumExp } from './evidence.js';
+export type { Evidence } from './evidence.js';
+export { ksUniform, ksPValue } from './ks.js';
+export { Random } from './random.js';
 export { VERSION } from './version.js';

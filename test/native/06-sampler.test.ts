@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { LikelihoodError, NestedSampler, priors, type NestedSamplingResult } from '../../lib/index.js';
+import { column, mean, std } from '../helpers.js';
+import { gaussian, matches, rosenbrock } from '../problems.js';
+
+describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', () => {
+  let gauss: NestedSamplingResult;
+
+  it('Gaussian 2-D matches the reference log Z', async () => {
+    const p = gaussian(2);
+    gauss = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 500, seed: 1, onWarning: () => {} }).run();
+    expect(matches(gauss.logZ, gauss.logZErr, p.logZ)).toBe(true);
+    expect(gauss.stopReason).toBe('converged');
+    // The dead points hold every point that ever lived.
+    expect(gauss.dead.logL.length).toBe(500 + gauss.nIterations * 250);
+    expect(gauss.dead.theta.length).toBe(2 * gauss.dead.logL.length);
+    expect(gauss.nLike).toBeGreaterThanOrEqual(gauss.dead.logL.length);
+  });
+
+  it('equal-weight posterior samples have the posterior’s mean and spread', () => {
+    const s = gauss.posteriorSamples(4000);
+    for (const j of [0, 1]) {
+      const x = column(s, 2, j);
+      expect(Math.abs(mean(x))).toBeLessThan(0.02);
+      expect(Math.abs(std(x) / 0.1 - 1)).toBeLessThan(0.1);
+    }
+    expect(gauss.posteriorSamples().length).toBe(2 * Math.floor(gauss.ess));
+  });
+
+  it('reports insertion-index p-values per iteration and over the run', () => {
+    expect(gauss.insertionPValue).toBeGreaterThanOrEqual(0);
+    expect(gauss.insertionPValue).toBeLessThanOrEqual(1);
+    for (const it of gauss.iterations) {
+      expect(it.insertionPValue).toBeGreaterThanOrEqual(0);
+      expect(it.insertionPValue).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('Rosenbrock 2-D matches the reference log Z', async () => {
+    const p = rosenbrock(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 500, seed: 2, onWarning: () => {} }).run();
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+  });
+});
+
+describe('NestedSampler: honest counting', () => {
+  it('never calls the likelihood outside the prior or on a weight-rejected point, and counts every call', async () => {
+    const p = gaussian(2);
+    const seen: number[] = [];
+    let calls = 0;
+    const counting = (theta: Float64Array, n: number): Float64Array => {
+      calls += n;
+      seen.push(...theta);
+      return p.logLikelihood(theta, n);
+    };
+    const r = await new NestedSampler({ logLikelihood: counting, prior: p.prior, nLive: 100, seed: 3, maxIterations: 6, onWarning: () => {} }).run();
+    expect(r.nLike).toBe(calls);
+    for (const v of seen) {
+      expect(v).toBeGreaterThanOrEqual(-5);
+      expect(v).toBeLessThanOrEqual(5);
+    }
+    // Every call is a prior draw or, per iteration, an accepted, a contour-rejected or a thinned point:
+    // nothing the free tests rejected was evaluated.
+    let iterationCalls = 0;
+    let weightRejected = 0;
+    for (const it of r.iterations) {
+      expect(it.likelihoodCalls).toBe(it.killed + it.rejectedByContour + it.thinned);
+      expect(it.proposals).toBeGreaterThanOrEqual(it.rejectedOutsidePrior + it.rejectedByWeight + it.likelihoodCalls);
+      iterationCalls += it.likelihoodCalls;
+      weightRejected += it.rejectedByWeight;
+    }
+    expect(r.nLike).toBe(100 + iterationCalls);
+    expect(weightRejected).toBeGreaterThan(0);
+    expect(r.stopReason).toBe('maxIterations');
+  });
+
+  it('per-point likelihoods (vectorized: false) and Promises work and are counted', async () => {
+    const p = gaussian(2);
+    let calls = 0;
+    const single = async (theta: Float64Array): Promise<number> => {
+      calls++;
+      return p.logLikelihood(theta, 1)[0]!;
+    };
+    const r = await new NestedSampler({ logLikelihood: single, vectorized: false, prior: p.prior, nLive: 50, seed: 4, maxIterations: 3, onWarning: () => {} }).run();
+    expect(r.nLike).toBe(calls);
+    expect(r.nIterations).toBe(3);
+  });
+
+  it('maxCalls and an abort signal stop between iterations with the reason', async () => {
+    const p = gaussian(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 50, seed: 5, maxCalls: 120, onWarning: () => {} }).run();
+    expect(r.stopReason).toBe('maxCalls');
+    const ac = new AbortController();
+    const r2 = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 50, seed: 5, onWarning: () => {} }).run({
+      signal: ac.signal,
+      onIteration: (it) => { if (it.iteration === 1) ac.abort(); },
+    });
+    expect(r2.stopReason).toBe('aborted');
+    expect(r2.nIterations).toBe(2);
+    // Stopped runs still account for all live points.
+    expect(r2.dead.logL.length).toBe(50 + 2 * 25);
+  });
+});
+
+describe('NestedSampler: invalid configuration fails before any likelihood call', () => {
+  let calls = 0;
+  const like = (theta: Float64Array, n: number): Float64Array => {
+    calls += n;
+    return new Float64Array(n);
+  };
+  const prior = priors.uniform([0, 0], [1, 1]);
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['nLive < 2', () => new NestedSampler({ logLikelihood: like, prior, nLive: 1 }), /nLive must be an integer ≥ 2/],
+    ['paramNames of the wrong length', () => new NestedSampler({ logLikelihood: like, prior, paramNames: ['a'] }), /paramNames has 1 entries, but the prior has dim 2/],
+    ['non-finite bounds', () => new NestedSampler({ logLikelihood: like, prior: priors.uniform([0, -Infinity], [1, 1]) }), /lower\[1\] must be finite/],
+    ['lower ≥ upper', () => new NestedSampler({ logLikelihood: like, prior: priors.uniform([2, 0], [1, 1]) }), /lower\[0\] \(2\) must be below upper\[0\] \(1\)/],
+    ['killFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, killFraction: 1 }), /killFraction must be in \(0, 1\)/],
+    ['tolerance 0', () => new NestedSampler({ logLikelihood: like, prior, tolerance: 0 }), /tolerance must be a positive/],
+    ['no likelihood', () => new NestedSampler({ prior } as never), /logLikelihood must be a function/],
+    ['no prior', () => new NestedSampler({ logLikelihood: like } as never), /prior must be a Prior/],
+    ['bad flow options', () => new NestedSampler({ logLikelihood: like, prior, flow: { hidden: [0] } }), /hidden\[0\]/],
+  ];
+  for (const [what, make, message] of cases) {
+    it(`${what}: ${message.source}`, () => {
+      expect(make).toThrow(message);
+      expect(calls).toBe(0);
+    });
+  }
+});
+
+describe('NestedSampler: a misbehaving likelihood gets a clear error', () => {
+  const prior = priors.uniform([0, 0], [1, 1]);
+  const run = (logLikelihood: (t: Float64Array, n: number) => unknown) =>
+    new NestedSampler({ logLikelihood: logLikelihood as never, prior, nLive: 10, seed: 1, onWarning: () => {} }).run();
+  it('NaN names the offending θ', async () => {
+    const err = await run((t, n) => Float64Array.from({ length: n }, (_, i) => (i === 3 ? NaN : -t[2 * i]!))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LikelihoodError);
+    expect((err as LikelihoodError).code).toBe('LIKELIHOOD_NAN');
+    expect((err as Error).message).toMatch(/returned NaN at theta = \[0\.\d+, 0\.\d+\]/);
+  });
+  it('+Infinity is refused; −Infinity is a valid value, and a flat top ends the run as a plateau', async () => {
+    await expect(run((_t, n) => new Float64Array(n).fill(Infinity))).rejects.toThrow(/returned Infinity/);
+    // L = 1 on the half u0 ≥ 0.5, 0 elsewhere: Z = 0.5 exactly.
+    const r = await new NestedSampler({
+      logLikelihood: (t: Float64Array, n: number) => Float64Array.from({ length: n }, (_, i) => (t[2 * i]! < 0.5 ? -Infinity : 0)),
+      prior,
+      nLive: 200,
+      seed: 1,
+      onWarning: () => {},
+    }).run();
+    expect(r.stopReason).toBe('plateau');
+    expect(Math.abs(r.logZ - Math.log(0.5))).toBeLessThanOrEqual(Math.max(3 * r.logZErr, 0.15));
+  });
+  it('wrong length, non-numbers, throws and rejections', async () => {
+    await expect(run((_t, n) => new Float64Array(n + 1))).rejects.toThrow(/returned 11 values for 10 points/);
+    await expect(run((_t, n) => Array.from({ length: n }, () => 'x'))).rejects.toThrow(/returned a string at index 0/);
+    await expect(run(() => 5)).rejects.toThrow(/must return an array of 10 numbers/);
+    await expect(run(() => { throw new Error('boom'); })).rejects.toThrow(/logLikelihood threw: boom/);
+    await expect(run(() => Promise.reject(new Error('async boom')))).rejects.toThrow(/logLikelihood threw: async boom/);
+  });
+});
