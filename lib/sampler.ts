@@ -265,14 +265,12 @@ export class NestedSampler {
       onWarning: options.onWarning ?? ((m) => console.warn(`nestflow: ${m}`)),
     };
     if (this.#opts.priorBoost < 1) throw new RangeError(`priorBoost must be ≥ 1, got ${this.#opts.priorBoost}`);
-    // Constructing the flow validates its options now, before any likelihood call.
-    this.#makeFlow(0);
+    // Built now so bad flow options fail before any likelihood call; each run reseeds it.
+    const f = this.#opts.flow;
+    this.#flow = new Flow({ dim, hidden: f.hidden, threads: f.threads, odeSteps: f.odeSteps, trace: f.trace });
   }
 
-  #makeFlow(seed: number): Flow {
-    const f = this.#opts.flow;
-    return new Flow({ dim: this.dim, hidden: f.hidden, threads: f.threads, odeSteps: f.odeSteps, trace: f.trace, seed });
-  }
+  readonly #flow: Flow;
 
   /** Evaluates the likelihood on n points, checking what comes back. */
   async #evaluate(theta: Float64Array, n: number): Promise<Float64Array> {
@@ -317,7 +315,8 @@ export class NestedSampler {
     const nLive = this.nLive;
     const start = performance.now();
     const rng = new Random(o.seed);
-    const flow = this.#makeFlow(rng.nextSeed());
+    const flow = this.#flow;
+    flow.reset(rng.nextSeed());
     const trainOpts: TrainOptions = { ...o.flow.train };
     const baseSteps = trainOpts.steps ?? 300;
     const firstSteps = o.flow.firstTrainSteps ?? 2 * baseSteps;

@@ -1,0 +1,63 @@
+/**
+ * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6]
+ *                          [--nlive 500] [--seeds 1,2,3] [--threads N]
+ *
+ * Runs the nested sampler on PROBLEMS.md's problems and prints, per run,
+ * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
+ * matches (|Δ| ≤ max(3σ, 0.15)), dead points, efficiency and wall time split
+ * into training, sampling and likelihood.
+ */
+import { parseArgs } from 'node:util';
+import { NestedSampler } from '../lib/index.js';
+import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../test/problems.js';
+
+const { values } = parseArgs({
+  options: {
+    problem: { type: 'string', default: 'all' },
+    dims: { type: 'string' },
+    nlive: { type: 'string', default: '500' },
+    seeds: { type: 'string', default: '1' },
+    threads: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const nLive = Number(values.nlive);
+const seeds = values.seeds.split(',').map(Number);
+const dimsFor = (def: number[]): number[] => (values.dims ? values.dims.split(',').map(Number) : def);
+
+const problems: Problem[] = [];
+const want = (name: string): boolean => values.problem === 'all' || values.problem === name;
+if (want('gaussian')) for (const d of dimsFor([2, 8, 16])) problems.push(gaussian(d));
+if (want('shells')) problems.push(shells());
+if (want('eggbox')) problems.push(eggbox());
+if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
+
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | viol. | KS p | wall s (train / sample / like) |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+for (const p of problems) {
+  for (const seed of seeds) {
+    const t0 = performance.now();
+    const sampler = new NestedSampler({
+      logLikelihood: p.logLikelihood,
+      prior: p.prior,
+      nLive,
+      seed,
+      flow: values.threads ? { threads: Number(values.threads) } : {},
+      onWarning: () => {},
+    });
+    const r = await sampler.run({
+      onIteration: values.verbose
+        ? (it) => console.error(`${p.name} it ${it.iteration} logX ${it.logX.toFixed(2)} L* ${it.contour.toFixed(2)} calls ${it.likelihoodCalls} eff ${it.efficiency.toFixed(2)} props ${it.proposals} thin ${it.thinned} p ${it.insertionPValue.toFixed(3)}`)
+        : undefined,
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const dead = r.dead.logL.length;
+    const ref = p.logZ;
+    const delta = Number.isFinite(ref) ? (r.logZ - ref) / r.logZErr : NaN;
+    const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
+    const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
+    console.log(
+      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.boundViolations} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
+    );
+  }
+}
