@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1' },
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    alpha: { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -44,6 +45,7 @@ for (const p of problems) {
       seed,
       flow: values.threads ? { threads: Number(values.threads) } : {},
       onWarning: () => {},
+      ...(values.alpha !== undefined ? { defensiveFraction: Number(values.alpha) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose

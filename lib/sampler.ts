@@ -56,6 +56,17 @@ export interface NestedSamplerOptions {
   maxIterations?: number;
   /** Stop after this many seconds. */
   maxSeconds?: number;
+  /**
+   * Defensive mixture weight α: proposals come from (1 − α)·flow + α·uniform on
+   * the survivors' bounding box (widened by 10% a side, within the cube). It
+   * caps w = 1/q at |box|/α, so a survivor the flow barely covers cannot blow
+   * up the envelope, which bounds the flow work per iteration; but box draws
+   * that pass the weight test are mostly outside the contour, so it costs
+   * likelihood calls (Rosenbrock 2-D: 20,819 calls at α = 0.1 against 9,392 at
+   * 0; 4-D: finishes in 291 s with 260k calls where α = 0 can spend many
+   * minutes in one iteration). Default 0: the flow alone.
+   */
+  defensiveFraction?: number;
   /** An iteration that needs more flow proposals than this throws (a stalled run, e.g. a partial plateau). Default 1e7. */
   maxProposalsPerIteration?: number;
   /** Parameter names (length dim). Default theta0, theta1, … */
@@ -259,6 +270,11 @@ export class NestedSampler {
       maxCalls: options.maxCalls === undefined ? Infinity : positiveInt(options.maxCalls, 'maxCalls', 1),
       maxIterations: options.maxIterations === undefined ? Infinity : positiveInt(options.maxIterations, 'maxIterations', 1),
       maxSeconds: options.maxSeconds === undefined ? Infinity : positiveNumber(options.maxSeconds, 'maxSeconds'),
+      defensiveFraction: (() => {
+        const a = options.defensiveFraction ?? 0;
+        if (typeof a !== 'number' || !(a >= 0 && a < 1)) throw new RangeError(`defensiveFraction must be in [0, 1), got ${String(a)}`);
+        return a;
+      })(),
       maxProposalsPerIteration: positiveInt(options.maxProposalsPerIteration ?? 10_000_000, 'maxProposalsPerIteration', 1),
       paramNames: paramNames.map(String),
       flow: options.flow ?? {},
@@ -418,10 +434,39 @@ export class NestedSampler {
 
       // 4. Envelope from points known to lie inside the contour.
       t0 = performance.now();
-      const survLogQ = await flow.logProb(survU);
+      const survLogQFlow = await flow.logProb(survU);
       let sampleMs = performance.now() - t0;
+      // The defensive box: the survivors' bounding box, widened, within the cube.
+      const alpha = o.defensiveFraction;
+      const boxLo = new Float64Array(dim).fill(1);
+      const boxHi = new Float64Array(dim).fill(0);
+      for (let k = 0; k < nSurv; k++)
+        for (let j = 0; j < dim; j++) {
+          const v = survU[k * dim + j]!;
+          if (v < boxLo[j]!) boxLo[j] = v;
+          if (v > boxHi[j]!) boxHi[j] = v;
+        }
+      let logBoxVolume = 0;
+      for (let j = 0; j < dim; j++) {
+        const pad = 0.1 * (boxHi[j]! - boxLo[j]!) + 1e-12;
+        boxLo[j] = Math.max(0, boxLo[j]! - pad);
+        boxHi[j] = Math.min(1, boxHi[j]! + pad);
+        logBoxVolume += Math.log(boxHi[j]! - boxLo[j]!);
+      }
+      const logA = Math.log(alpha);
+      const log1mA = Math.log1p(-alpha);
+      const inBox = (x: Float64Array, i: number): boolean => {
+        for (let j = 0; j < dim; j++) {
+          const v = x[i * dim + j]!;
+          if (!(v >= boxLo[j]! && v <= boxHi[j]!)) return false;
+        }
+        return true;
+      };
+      // log q of the mixture from the flow's log q at a point.
+      const mixLogQ = (logQFlow: number, x: Float64Array, i: number): number =>
+        alpha > 0 ? logSumExp([log1mA + logQFlow, inBox(x, i) ? logA - logBoxVolume : -Infinity]) : logQFlow;
       let logWmaxSurvivors = -Infinity;
-      for (const lq of survLogQ) logWmaxSurvivors = Math.max(logWmaxSurvivors, -lq);
+      for (let k = 0; k < nSurv; k++) logWmaxSurvivors = Math.max(logWmaxSurvivors, -mixLogQ(survLogQFlow[k]!, survU, k));
       let logWmax = logWmaxSurvivors;
       let logW = logWmax + o.envelopeMargin;
 
@@ -462,15 +507,36 @@ export class NestedSampler {
           const need = m - accLogL.length;
           const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need) / (weightPassRate * contourPassRate))));
           const ts = performance.now();
-          const s = await flow.sample(nCand);
+          // Mixture draws: the flow's with their log q, the box's with the flow's log q by the backward ODE.
+          // Each candidate's component is drawn in order, so the queue stays an iid sequence from the mixture.
+          const fromBox = new Uint8Array(nCand);
+          let nBox = 0;
+          if (alpha > 0) for (let c = 0; c < nCand; c++) if (rng.uniform() < alpha) { fromBox[c] = 1; nBox++; }
+          const nFlow = nCand - nBox;
+          const cand = new Float64Array(nCand * dim);
+          const candLogQFlow = new Float64Array(nCand);
+          const flowDraws = nFlow > 0 ? await flow.sample(nFlow) : undefined;
+          const boxDraws = new Float64Array(nBox * dim);
+          for (let c = 0; c < nBox; c++)
+            for (let j = 0; j < dim; j++) boxDraws[c * dim + j] = boxLo[j]! + (boxHi[j]! - boxLo[j]!) * rng.uniform();
+          const boxLogQ = nBox > 0 ? await flow.logProb(boxDraws) : new Float64Array(0);
+          for (let c = 0, f = 0, b = 0; c < nCand; c++) {
+            if (fromBox[c]) {
+              cand.set(boxDraws.subarray(b * dim, (b + 1) * dim), c * dim);
+              candLogQFlow[c] = boxLogQ[b++]!;
+            } else {
+              cand.set(flowDraws!.x.subarray(f * dim, (f + 1) * dim), c * dim);
+              candLogQFlow[c] = flowDraws!.logProb[f++]!;
+            }
+          }
           sampleMs += performance.now() - ts;
           rec.proposals += nCand;
           for (let c = 0; c < nCand; c++) {
-            const u = s.x.subarray(c * dim, (c + 1) * dim);
+            const u = cand.subarray(c * dim, (c + 1) * dim);
             let inside = true;
             for (let j = 0; j < dim; j++) if (!(u[j]! > 0 && u[j]! < 1)) inside = false;
             if (!inside) { rec.outside++; continue; }
-            const logw = -s.logProb[c]!;
+            const logw = -mixLogQ(candLogQFlow[c]!, cand, c);
             // Free weight test: accept with probability min(1, w / W).
             if (Math.log(rng.uniform()) >= logw - logW) { rec.weight++; continue; }
             queue.push({ u: Float64Array.from(u), logw });

@@ -36,6 +36,12 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     }
   });
 
+  it('with the defensive mixture (α = 0.2) the evidence still matches', async () => {
+    const p = gaussian(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 6, defensiveFraction: 0.2, onWarning: () => {} }).run();
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+  });
+
   it('Rosenbrock 2-D matches the reference log Z', async () => {
     const p = rosenbrock(2);
     const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 500, seed: 2, onWarning: () => {} }).run();
@@ -116,6 +122,7 @@ describe('NestedSampler: invalid configuration fails before any likelihood call'
     ['lower ≥ upper', () => new NestedSampler({ logLikelihood: like, prior: priors.uniform([2, 0], [1, 1]) }), /lower\[0\] \(2\) must be below upper\[0\] \(1\)/],
     ['killFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, killFraction: 1 }), /killFraction must be in \(0, 1\)/],
     ['tolerance 0', () => new NestedSampler({ logLikelihood: like, prior, tolerance: 0 }), /tolerance must be a positive/],
+    ['defensiveFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, defensiveFraction: 1 }), /defensiveFraction must be in \[0, 1\)/],
     ['no likelihood', () => new NestedSampler({ prior } as never), /logLikelihood must be a function/],
     ['no prior', () => new NestedSampler({ logLikelihood: like } as never), /prior must be a Prior/],
     ['bad flow options', () => new NestedSampler({ logLikelihood: like, prior, flow: { hidden: [0] } }), /hidden\[0\]/],
