@@ -218,6 +218,73 @@ class DeadStore {
 }
 
 /**
+ * Points of one iteration (queued candidates or accepted points) in typed
+ * arrays: u (and θ) rows, logL and log w, appended and filtered in place.
+ */
+class PointBuffer {
+  u: Float64Array;
+  theta: Float64Array;
+  logL: Float64Array;
+  logW: Float64Array;
+  size = 0;
+  constructor(readonly dim: number, capacity: number) {
+    this.u = new Float64Array(capacity * dim);
+    this.theta = new Float64Array(capacity * dim);
+    this.logL = new Float64Array(capacity);
+    this.logW = new Float64Array(capacity);
+  }
+  reset(capacity: number): void {
+    if (capacity > this.logW.length) {
+      this.u = new Float64Array(capacity * this.dim);
+      this.theta = new Float64Array(capacity * this.dim);
+      this.logL = new Float64Array(capacity);
+      this.logW = new Float64Array(capacity);
+    }
+    this.size = 0;
+  }
+  push(u: Float64Array, uRow: number, logW: number, theta?: Float64Array, thetaRow = 0, logL = NaN): void {
+    const d = this.dim;
+    this.u.set(u.subarray(uRow * d, (uRow + 1) * d), this.size * d);
+    if (theta) this.theta.set(theta.subarray(thetaRow * d, (thetaRow + 1) * d), this.size * d);
+    this.logL[this.size] = logL;
+    this.logW[this.size] = logW;
+    this.size++;
+  }
+  /** Keeps the entries for which keep(logW) is true, in order; keep is called last-to-first when reverse. */
+  filter(keep: (logW: number) => boolean, reverse: boolean): number {
+    const n = this.size;
+    const kept = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = reverse ? n - 1 - k : k;
+      kept[i] = keep(this.logW[i]!) ? 1 : 0;
+    }
+    const d = this.dim;
+    let w = 0;
+    for (let i = 0; i < n; i++) {
+      if (!kept[i]) continue;
+      if (w !== i) {
+        this.u.copyWithin(w * d, i * d, (i + 1) * d);
+        this.theta.copyWithin(w * d, i * d, (i + 1) * d);
+        this.logL[w] = this.logL[i]!;
+        this.logW[w] = this.logW[i]!;
+      }
+      w++;
+    }
+    this.size = w;
+    return n - w;
+  }
+  /** Removes the first k entries. */
+  shift(k: number): void {
+    const d = this.dim;
+    this.u.copyWithin(0, k * d, this.size * d);
+    this.theta.copyWithin(0, k * d, this.size * d);
+    this.logL.copyWithin(0, k, this.size);
+    this.logW.copyWithin(0, k, this.size);
+    this.size -= k;
+  }
+}
+
+/**
  * Nested sampling with flow proposals.
  *
  * ```ts
@@ -392,6 +459,7 @@ export class NestedSampler {
     let weightPassRate = 0.1; // proposals passing the cube and weight tests
     let contourPassRate = 0.7; // of those, inside the contour (and kept after thinning)
     const m = Math.max(1, Math.min(nLive - 1, Math.round(o.killFraction * nLive)));
+    const queue = new PointBuffer(dim, 0);
 
     for (let it = 0; ; it++) {
       // 6. Stop when the evidence left in the live points is negligible.
@@ -471,11 +539,8 @@ export class NestedSampler {
       let logW = logWmax + o.envelopeMargin;
 
       const rec = { proposals: 0, outside: 0, weight: 0, contour: 0, thinned: 0, calls: 0, violations: 0, likeMs: 0 };
-      const accU: number[][] = [];
-      const accTheta: number[][] = [];
-      const accLogL: number[] = [];
-      const accLogW: number[] = [];
-      let queue: Array<{ u: Float64Array; logw: number }> = [];
+      const accepted = new PointBuffer(dim, m);
+      queue.reset(0);
       const callsBefore = nLike;
       const likeBefore = timings.likelihood;
 
@@ -483,28 +548,20 @@ export class NestedSampler {
       // is kept with probability min(1, w/W_new) / min(1, w/W_old).
       const raiseEnvelope = (newLogW: number): void => {
         const keepLog = (lw: number): number => Math.min(0, lw - newLogW) - Math.min(0, lw - logW);
-        for (let k = accLogW.length - 1; k >= 0; k--) {
-          if (Math.log(rng.uniform()) >= keepLog(accLogW[k]!)) {
-            accU.splice(k, 1);
-            accTheta.splice(k, 1);
-            accLogL.splice(k, 1);
-            accLogW.splice(k, 1);
-            rec.thinned++;
-          }
-        }
-        queue = queue.filter((c) => Math.log(rng.uniform()) < keepLog(c.logw));
+        rec.thinned += accepted.filter((lw) => Math.log(rng.uniform()) < keepLog(lw), true);
+        queue.filter((lw) => Math.log(rng.uniform()) < keepLog(lw), false);
         logW = newLogW;
       };
 
-      while (accLogL.length < m) {
+      while (accepted.size < m) {
         if (rec.proposals > o.maxProposalsPerIteration)
           throw new Error(
-            `nested sampling stalled at iteration ${it}: ${rec.proposals} flow proposals gave ${accLogL.length} of ${m} points inside the contour logL > ${contour} ` +
+            `nested sampling stalled at iteration ${it}: ${rec.proposals} flow proposals gave ${accepted.size} of ${m} points inside the contour logL > ${contour} ` +
               `(${rec.calls + (nLike - callsBefore)} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
           );
-        if (queue.length === 0) {
+        if (queue.size === 0) {
           // Draw enough proposals to fill the need at the last pass rate.
-          const need = m - accLogL.length;
+          const need = m - accepted.size;
           const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need) / (weightPassRate * contourPassRate))));
           const ts = performance.now();
           // Mixture draws: the flow's with their log q, the box's with the flow's log q by the backward ODE.
@@ -531,6 +588,7 @@ export class NestedSampler {
           }
           sampleMs += performance.now() - ts;
           rec.proposals += nCand;
+          queue.reset(nCand);
           for (let c = 0; c < nCand; c++) {
             const u = cand.subarray(c * dim, (c + 1) * dim);
             let inside = true;
@@ -539,31 +597,27 @@ export class NestedSampler {
             const logw = -mixLogQ(candLogQFlow[c]!, cand, c);
             // Free weight test: accept with probability min(1, w / W).
             if (Math.log(rng.uniform()) >= logw - logW) { rec.weight++; continue; }
-            queue.push({ u: Float64Array.from(u), logw });
+            queue.push(cand, c, logw);
           }
           continue;
         }
         // 5. Only now the likelihood: exactly as many as still needed.
-        const batch = queue.splice(0, m - accLogL.length);
-        const bu = new Float64Array(batch.length * dim);
-        batch.forEach((c, k) => bu.set(c.u, k * dim));
-        const { theta, logL } = await evaluate(bu, batch.length);
-        for (let k = 0; k < batch.length; k++) {
+        const nBatch = Math.min(queue.size, m - accepted.size);
+        const bu = queue.u.slice(0, nBatch * dim);
+        const bLogW = queue.logW.slice(0, nBatch);
+        queue.shift(nBatch);
+        const { theta, logL } = await evaluate(bu, nBatch);
+        for (let k = 0; k < nBatch; k++) {
           if (!(logL[k]! > contour)) { rec.contour++; continue; }
-          const logw = batch[k]!.logw;
+          const logw = bLogW[k]!;
           if (logw > logWmaxSurvivors) rec.violations++;
-          accU.push(Array.from(batch[k]!.u));
-          accTheta.push(Array.from(theta.subarray(k * dim, (k + 1) * dim)));
-          accLogL.push(logL[k]!);
-          accLogW.push(logw);
+          accepted.push(bu, k, logw, theta, k, logL[k]!);
           if (logw > logWmax) {
             logWmax = logw;
             if (logWmax + o.envelopeMargin > logW) raiseEnvelope(logWmax + o.envelopeMargin);
           }
         }
       }
-      // Keep the first m (they are iid; thinning may have left exactly m or more).
-      accU.length = accTheta.length = accLogL.length = accLogW.length = m;
       rec.calls = nLike - callsBefore;
       rec.likeMs = timings.likelihood - likeBefore;
       timings.sample += sampleMs;
@@ -575,7 +629,7 @@ export class NestedSampler {
       // the new points are uniform inside the contour.
       const sortedSurv = Float64Array.from(survLogL).sort();
       const iterU: number[] = [];
-      for (const L of accLogL) {
+      for (const L of accepted.logL.subarray(0, m)) {
         let lo = 0;
         let hi = nSurv;
         while (lo < hi) {
@@ -598,9 +652,9 @@ export class NestedSampler {
       liveLogL.set(survLogL);
       liveBirth.set(survBirth);
       for (let k = 0; k < m; k++) {
-        liveU.set(accU[k]!, (nSurv + k) * dim);
-        liveTheta.set(accTheta[k]!, (nSurv + k) * dim);
-        liveLogL[nSurv + k] = accLogL[k]!;
+        liveU.set(accepted.u.subarray(k * dim, (k + 1) * dim), (nSurv + k) * dim);
+        liveTheta.set(accepted.theta.subarray(k * dim, (k + 1) * dim), (nSurv + k) * dim);
+        liveLogL[nSurv + k] = accepted.logL[k]!;
         liveBirth[nSurv + k] = contour;
       }
 
