@@ -128,6 +128,10 @@ export class Flow {
   readonly #options: Required<Omit<FlowOptions, 'hidden' | 'seed' | 'threads' | 'timeFrequencies'>>;
   #queue: Promise<unknown> = Promise.resolve();
 
+  /**
+   * @param options Network, seed, threads and ODE defaults.
+   * @param handle Internal: an existing native handle (used by {@link Flow.load}).
+   */
   constructor(options: FlowOptions, handle?: NativeFlowHandle) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const dim = checkPositiveInt(options.dim, 'options.dim');

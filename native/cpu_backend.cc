@@ -98,12 +98,10 @@ class CpuBackend final : public Backend {
                        const PackedNet& packed, TrainScratch& s, int rows, const float* tvals,
                        double lossScale, float* grad) {
     const int L = shape.layers(), d = shape.dim, in0 = shape.inputWidth();
-    const int tf = shape.timeFeatures();
     // x0 already holds y_t in its first d columns; append time features.
     for (int i = 0; i < rows; ++i) timeFeatures(shape, tvals[i], s.x0.data() + i * in0 + d);
     const float* input = s.x0.data();
     int inWidth = in0;
-    (void)tf;
     for (int l = 0; l < L; ++l) {
       const int out = shape.layerOut(l);
       const float* bias = params.data() + shape.biasOffset(l);
