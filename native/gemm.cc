@@ -250,7 +250,6 @@ double fmaPeakLoop(long iters, float* sink) {
 }
 
 const char* gemmKernelName(GemmImpl impl) { return kernelFor(impl).name; }
-bool gemmHasSimd() { return kBest.fn != microKernelPortable; }
 bool cpuHasAvx2Fma() { return kCpu.avx2Fma; }
 bool cpuHasAvx512() {
 #ifdef NESTFLOW_X86

@@ -48,8 +48,6 @@ void sgemmPacked(int m, const PackedB& b, MatView a, float* c, int ldc, bool acc
 void sgemm(int m, int n, int k, MatView a, MatView b, float* c, int ldc,
            bool accumulate, GemmScratch& scratch, GemmImpl impl = GemmImpl::Auto);
 
-// True when a SIMD kernel runs (decided once, at run time).
-bool gemmHasSimd();
 
 // Register-only FMA loop in the widest ISA the GEMM uses: the machine's
 // practical FP32 peak for benchmarks. Returns the flops done.

@@ -15,11 +15,6 @@
 
 namespace nestflow {
 
-inline Napi::Value throwType(Napi::Env env, const std::string& msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
 struct ArgError {
   bool range;
   std::string message;
