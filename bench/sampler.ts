@@ -19,7 +19,10 @@ const { values } = parseArgs({
     seeds: { type: 'string', default: '1' },
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
-    alpha: { type: 'string' },
+    quantile: { type: 'string' },
+    sigma: { type: 'string' },
+    patience: { type: 'string' },
+    margin: { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -33,7 +36,7 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | viol. | KS p | wall s (train / sample / like) |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | KS p | wall s (train / sample / like) |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const p of problems) {
   for (const seed of seeds) {
@@ -43,13 +46,20 @@ for (const p of problems) {
       prior: p.prior,
       nLive,
       seed,
-      flow: values.threads ? { threads: Number(values.threads) } : {},
+      flow: {
+        ...(values.threads ? { threads: Number(values.threads) } : {}),
+        train: {
+          ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
+          ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
+        },
+      },
       onWarning: () => {},
-      ...(values.alpha !== undefined ? { defensiveFraction: Number(values.alpha) } : {}),
+      ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
+      ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose
-        ? (it) => console.error(`${p.name} it ${it.iteration} logX ${it.logX.toFixed(2)} L* ${it.contour.toFixed(2)} calls ${it.likelihoodCalls} eff ${it.efficiency.toFixed(2)} props ${it.proposals} thin ${it.thinned} p ${it.insertionPValue.toFixed(3)}`)
+        ? (it) => console.error(`${p.name} it ${it.iteration} logX ${it.logX.toFixed(2)} L* ${it.contour.toFixed(2)} calls ${it.likelihoodCalls} eff ${it.efficiency.toFixed(2)} props ${it.proposals} stayed ${it.stayed} logW ${it.logEnvelope.toFixed(2)} p ${it.insertionPValue.toFixed(3)}`)
         : undefined,
     });
     const wall = (performance.now() - t0) / 1000;
@@ -59,7 +69,7 @@ for (const p of problems) {
     const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
     console.log(
-      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.boundViolations} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
+      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
     );
   }
 }

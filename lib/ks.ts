@@ -15,8 +15,13 @@ export function ksPValue(d: number, n: number): number {
   return Math.min(1, Math.max(0, sum));
 }
 
-/** KS statistic and p-value of values in [0, 1] against the uniform distribution. */
-export function ksUniform(values: ArrayLike<number>): { statistic: number; pValue: number } {
+/**
+ * KS statistic and p-value of values in [0, 1] against the uniform
+ * distribution. `effectiveN` (default: the count) replaces n in the p-value
+ * when the values are not independent: ranks of m points among the same n
+ * reference points vary like a two-sample test, n·m / (n + m).
+ */
+export function ksUniform(values: ArrayLike<number>, effectiveN?: number): { statistic: number; pValue: number } {
   const n = values.length;
   if (n === 0) return { statistic: 0, pValue: 1 };
   const sorted = Float64Array.from(values).sort();
@@ -25,5 +30,5 @@ export function ksUniform(values: ArrayLike<number>): { statistic: number; pValu
     const v = sorted[i]!;
     d = Math.max(d, (i + 1) / n - v, v - i / n);
   }
-  return { statistic: d, pValue: ksPValue(d, n) };
+  return { statistic: d, pValue: ksPValue(d, effectiveN ?? n) };
 }

@@ -52,6 +52,19 @@ export class Random {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
   }
 
+  /** A uniformly random permutation of 0 … n − 1 (Fisher–Yates). */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.uniform() * (i + 1));
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
+
   /** A 53-bit integer seed for a derived stream (e.g. the flow's). */
   nextSeed(): number {
     return Math.floor(this.uniform() * 9007199254740992);

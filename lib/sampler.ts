@@ -48,32 +48,32 @@ export interface NestedSamplerOptions {
   tolerance?: number;
   /** Prior draws at the start = nLive × priorBoost (the worst become dead points). Default 1. */
   priorBoost?: number;
-  /** Safety margin added to the log envelope, nats (costs proposals, never likelihood calls). Default 1. */
+  /**
+   * The envelope W of the weight test is the survivors' weight 1/q at this
+   * quantile (leave-one-out), times e^envelopeMargin. Lower: fewer proposals
+   * and calls, but more chains that keep their survivor. Default 0.9.
+   */
+  envelopeQuantile?: number;
+  /** Nats added to log W. Default 0. */
   envelopeMargin?: number;
+  /**
+   * W is capped where the flow's own draws would pass the weight test at this
+   * rate (a poor flow then costs chains that stay, not a stall). Default 0.01.
+   */
+  minWeightPassRate?: number;
   /** Stop after this many likelihood calls (checked between iterations). */
   maxCalls?: number;
   /** Stop after this many iterations. */
   maxIterations?: number;
   /** Stop after this many seconds. */
   maxSeconds?: number;
-  /**
-   * Defensive mixture weight α: proposals come from (1 − α)·flow + α·uniform on
-   * the survivors' bounding box (widened by 10% a side, within the cube). It
-   * caps w = 1/q at |box|/α, so a survivor the flow barely covers cannot blow
-   * up the envelope, which bounds the flow work per iteration; but box draws
-   * that pass the weight test are mostly outside the contour, so it costs
-   * likelihood calls (Rosenbrock 2-D: 20,819 calls at α = 0.1 against 9,392 at
-   * 0; 4-D: finishes in 291 s with 260k calls where α = 0 can spend many
-   * minutes in one iteration). Default 0: the flow alone.
-   */
-  defensiveFraction?: number;
   /** An iteration that needs more flow proposals than this throws (a stalled run, e.g. a partial plateau). Default 1e7. */
   maxProposalsPerIteration?: number;
   /** Parameter names (length dim). Default theta0, theta1, … */
   paramNames?: string[];
   /** Flow settings. */
   flow?: SamplerFlowOptions;
-  /** Receives warnings (low insertion-index p-value, envelope violations). Default console.warn. */
+  /** Receives warnings (low insertion-index p-value). Default console.warn. */
   onWarning?: (message: string) => void;
 }
 
@@ -95,16 +95,16 @@ export interface IterationRecord {
   rejectedOutsidePrior: number;
   rejectedByWeight: number;
   rejectedByContour: number;
-  /** Points accepted and then removed when the envelope grew. */
-  thinned: number;
+  /** Chains that kept their survivor (the proposal was refused by the Metropolis–Hastings step). */
+  stayed: number;
   /** Likelihood calls this iteration. */
   likelihoodCalls: number;
   /** Accepted points per likelihood call. */
   efficiency: number;
-  /** log of the envelope W at the end of the iteration. */
+  /** log of the envelope W (the larger of the two groups'). */
   logEnvelope: number;
-  /** Accepted points whose weight exceeded the survivors' maximum. */
-  boundViolations: number;
+  /** Whether W was capped by minWeightPassRate this iteration. */
+  envelopeCapped: boolean;
   /** KS p-value of the new points' insertion indices among the survivors. */
   insertionPValue: number;
   /** Final CFM training loss. */
@@ -147,11 +147,10 @@ export interface NestedSamplingResult {
   iterations: IterationRecord[];
   /** KS p-value of all insertion indices of the run. */
   insertionPValue: number;
-  boundViolations: number;
   stopReason: StopReason;
   warnings: string[];
   /** Totals. */
-  counts: { proposals: number; rejectedOutsidePrior: number; rejectedByWeight: number; rejectedByContour: number; thinned: number };
+  counts: { proposals: number; rejectedOutsidePrior: number; rejectedByWeight: number; rejectedByContour: number; stayed: number };
   /** Milliseconds spent. */
   timings: { total: number; train: number; sample: number; likelihood: number };
   /** Equal-weight posterior samples (systematic resampling), row-major [n × dim]. Default n: ESS. */
@@ -319,7 +318,7 @@ export class NestedSampler {
     const paramNames = options.paramNames ?? Array.from({ length: dim }, (_, i) => `theta${i}`);
     if (!Array.isArray(paramNames) || paramNames.length !== dim)
       throw new RangeError(`paramNames has ${Array.isArray(paramNames) ? paramNames.length : 'no'} entries, but the prior has dim ${dim}`);
-    const margin = options.envelopeMargin ?? 1;
+    const margin = options.envelopeMargin ?? 0;
     if (typeof margin !== 'number' || !(margin >= 0) || !Number.isFinite(margin))
       throw new RangeError(`envelopeMargin must be a finite number ≥ 0, got ${String(margin)}`);
     this.dim = dim;
@@ -337,10 +336,15 @@ export class NestedSampler {
       maxCalls: options.maxCalls === undefined ? Infinity : positiveInt(options.maxCalls, 'maxCalls', 1),
       maxIterations: options.maxIterations === undefined ? Infinity : positiveInt(options.maxIterations, 'maxIterations', 1),
       maxSeconds: options.maxSeconds === undefined ? Infinity : positiveNumber(options.maxSeconds, 'maxSeconds'),
-      defensiveFraction: (() => {
-        const a = options.defensiveFraction ?? 0;
-        if (typeof a !== 'number' || !(a >= 0 && a < 1)) throw new RangeError(`defensiveFraction must be in [0, 1), got ${String(a)}`);
-        return a;
+      minWeightPassRate: (() => {
+        const v = options.minWeightPassRate ?? 0.01;
+        if (typeof v !== 'number' || !(v > 0 && v < 1)) throw new RangeError(`minWeightPassRate must be in (0, 1), got ${String(v)}`);
+        return v;
+      })(),
+      envelopeQuantile: (() => {
+        const v = options.envelopeQuantile ?? 0.9;
+        if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new RangeError(`envelopeQuantile must be in (0, 1], got ${String(v)}`);
+        return v;
       })(),
       maxProposalsPerIteration: positiveInt(options.maxProposalsPerIteration ?? 10_000_000, 'maxProposalsPerIteration', 1),
       paramNames: paramNames.map(String),
@@ -350,10 +354,11 @@ export class NestedSampler {
     if (this.#opts.priorBoost < 1) throw new RangeError(`priorBoost must be ≥ 1, got ${this.#opts.priorBoost}`);
     // Built now so bad flow options fail before any likelihood call; each run reseeds it.
     const f = this.#opts.flow;
-    this.#flow = new Flow({ dim, hidden: f.hidden, threads: f.threads, odeSteps: f.odeSteps, trace: f.trace });
+    const make = (): Flow => new Flow({ dim, hidden: f.hidden, threads: f.threads, odeSteps: f.odeSteps, trace: f.trace });
+    this.#flows = [make(), make()];
   }
 
-  readonly #flow: Flow;
+  readonly #flows: [Flow, Flow];
 
   /** Evaluates the likelihood on n points, checking what comes back. */
   async #evaluate(theta: Float64Array, n: number): Promise<Float64Array> {
@@ -398,13 +403,14 @@ export class NestedSampler {
     const nLive = this.nLive;
     const start = performance.now();
     const rng = new Random(o.seed);
-    const flow = this.#flow;
-    flow.reset(rng.nextSeed());
+    const flows = this.#flows;
+    for (const f of flows) f.reset(rng.nextSeed());
     const trainOpts: TrainOptions = { ...o.flow.train };
-    const baseSteps = trainOpts.steps ?? 300;
-    const firstSteps = o.flow.firstTrainSteps ?? 2 * baseSteps;
+    // A flow fitted too long to few points memorises them (CFM's optimum is the
+    // empirical distribution): by default at most 2 Adam steps per point.
+    const stepsFor = (n: number): number => trainOpts.steps ?? Math.max(20, Math.min(300, 2 * n));
     const timings = { total: 0, train: 0, sample: 0, likelihood: 0 };
-    const counts = { proposals: 0, rejectedOutsidePrior: 0, rejectedByWeight: 0, rejectedByContour: 0, thinned: 0 };
+    const counts = { proposals: 0, rejectedOutsidePrior: 0, rejectedByWeight: 0, rejectedByContour: 0, stayed: 0 };
     const warnings: string[] = [];
     const warn = (m: string): void => {
       warnings.push(m);
@@ -453,13 +459,11 @@ export class NestedSampler {
 
     const iterations: IterationRecord[] = [];
     const insertionU: number[] = [];
-    let boundViolations = 0;
     let stopReason: StopReason = 'converged';
     // Rates from the last iteration, to size the proposal batches.
     let weightPassRate = 0.1; // proposals passing the cube and weight tests
-    let contourPassRate = 0.7; // of those, inside the contour (and kept after thinning)
-    const m = Math.max(1, Math.min(nLive - 1, Math.round(o.killFraction * nLive)));
-    const queue = new PointBuffer(dim, 0);
+    let contourPassRate = 0.7; // of the likelihood calls, inside the contour
+    const mNominal = Math.max(1, Math.min(nLive - 1, Math.round(o.killFraction * nLive)));
 
     for (let it = 0; ; it++) {
       // 6. Stop when the evidence left in the live points is negligible.
@@ -472,10 +476,13 @@ export class NestedSampler {
 
       // 2. Kill the worst m; the contour is the largest logL among them.
       const idx = Array.from({ length: nLive }, (_, i) => i).sort((a, b) => liveLogL[a]! - liveLogL[b]!);
-      const contour = liveLogL[idx[m - 1]!]!;
+      const contour = liveLogL[idx[mNominal - 1]!]!;
       // A likelihood plateau at the top: no point can beat the contour, and the
       // live points share their volume equally, as the final kill assumes.
       if (contour === liveLogL[idx[nLive - 1]!]!) { stopReason = 'plateau'; break; }
+      // Points tied with the contour are not inside it (L > L*): they die too.
+      let m = mNominal;
+      while (liveLogL[idx[m]!]! === contour) m++;
       for (let k = 0; k < m; k++) {
         const i = idx[k]!;
         dead.push(liveTheta, i, liveLogL[i]!, liveBirth[i]!);
@@ -494,142 +501,204 @@ export class NestedSampler {
         survBirth[k] = liveBirth[i]!;
       }
 
-      // 3. Fit the flow to the survivors (uniform inside the contour).
+      // 3. Fit two flows, each to one half of the survivors (cross-fitting):
+      // chains that start in one half move with the flow that never saw it,
+      // so each chain's kernel is independent of its start, which the
+      // Metropolis–Hastings step below needs (a flow fits its own training
+      // points better than the rest of the contour).
+      const split = nSurv >= 4;
+      const permSurv = rng.permutation(nSurv);
+      const halves: Int32Array[] = split ? [permSurv.slice(0, nSurv >> 1), permSurv.slice(nSurv >> 1)] : [permSurv];
+      const gather = (rows: Int32Array): Float64Array => {
+        const out = new Float64Array(rows.length * dim);
+        rows.forEach((r, k) => out.set(survU.subarray(r * dim, (r + 1) * dim), k * dim));
+        return out;
+      };
       let t0 = performance.now();
-      const trained = await flow.train(survU, { ...trainOpts, steps: it === 0 ? firstSteps : baseSteps });
+      const losses: number[] = [];
+      for (let h = 0; h < halves.length; h++) {
+        const n = halves[h]!.length;
+        const steps = it === 0 ? (o.flow.firstTrainSteps ?? 2 * stepsFor(n)) : stepsFor(n);
+        const trained = await flows[h]!.train(gather(halves[h]!), { ...trainOpts, steps });
+        if (trained.loss.length) losses.push(trained.loss[trained.loss.length - 1]!);
+      }
       const trainMs = performance.now() - t0;
       timings.train += trainMs;
 
-      // 4. Envelope from points known to lie inside the contour.
-      t0 = performance.now();
-      const survLogQFlow = await flow.logProb(survU);
-      let sampleMs = performance.now() - t0;
-      // The defensive box: the survivors' bounding box, widened, within the cube.
-      const alpha = o.defensiveFraction;
-      const boxLo = new Float64Array(dim).fill(1);
-      const boxHi = new Float64Array(dim).fill(0);
-      for (let k = 0; k < nSurv; k++)
-        for (let j = 0; j < dim; j++) {
-          const v = survU[k * dim + j]!;
-          if (v < boxLo[j]!) boxLo[j] = v;
-          if (v > boxHi[j]!) boxHi[j] = v;
-        }
-      let logBoxVolume = 0;
-      for (let j = 0; j < dim; j++) {
-        const pad = 0.1 * (boxHi[j]! - boxLo[j]!) + 1e-12;
-        boxLo[j] = Math.max(0, boxLo[j]! - pad);
-        boxHi[j] = Math.min(1, boxHi[j]! + pad);
-        logBoxVolume += Math.log(boxHi[j]! - boxLo[j]!);
-      }
-      const logA = Math.log(alpha);
-      const log1mA = Math.log1p(-alpha);
-      const inBox = (x: Float64Array, i: number): boolean => {
-        for (let j = 0; j < dim; j++) {
-          const v = x[i * dim + j]!;
-          if (!(v >= boxLo[j]! && v <= boxHi[j]!)) return false;
-        }
-        return true;
-      };
-      // log q of the mixture from the flow's log q at a point.
-      const mixLogQ = (logQFlow: number, x: Float64Array, i: number): number =>
-        alpha > 0 ? logSumExp([log1mA + logQFlow, inBox(x, i) ? logA - logBoxVolume : -Infinity]) : logQFlow;
-      let logWmaxSurvivors = -Infinity;
-      for (let k = 0; k < nSurv; k++) logWmaxSurvivors = Math.max(logWmaxSurvivors, -mixLogQ(survLogQFlow[k]!, survU, k));
-      let logWmax = logWmaxSurvivors;
-      let logW = logWmax + o.envelopeMargin;
-
-      const rec = { proposals: 0, outside: 0, weight: 0, contour: 0, thinned: 0, calls: 0, violations: 0, likeMs: 0 };
-      const accepted = new PointBuffer(dim, m);
-      queue.reset(0);
+      // 4. New points by independence Metropolis–Hastings (Tierney 1994's
+      // rejection-Metropolis): chain c starts at a survivor s (uniform inside
+      // the contour) and proposes y from Q_W ∝ min(q, 1/W) restricted to the
+      // contour — flow draws passing the free weight test, then the
+      // likelihood — and moves with probability min(1, max(w_y, W) / max(w_s, W)).
+      // That is 1 unless the survivor lies where the flow under-covers
+      // (w_s > W), so W need not bound w: a low W saves proposals and calls,
+      // and the rare chain that stays keeps every new point uniform.
+      const rec = { proposals: 0, outside: 0, weight: 0, contour: 0, stayed: 0, calls: 0, likeMs: 0, capped: false };
       const callsBefore = nLike;
       const likeBefore = timings.likelihood;
+      let sampleMs = 0;
+      let logEnvelope = -Infinity;
+      // Chains per group in proportion to the group's starts.
+      const groups = halves.map((starts, h) => {
+        const flow = flows[split ? 1 - h : 0]!;
+        return { starts, flow, logWStart: new Float64Array(0), logWHigh: 0, logWLow: 0, threshold: 0, queue: new PointBuffer(dim, 0), head: 0, drawn: 0, queued: 0 };
+      });
+      const chainGroup = new Int32Array(m);
+      const chainStart = new Int32Array(m);
+      const chainLogW = new Float64Array(m);
+      const chainStartLogW = new Float64Array(m);
+      for (const g of groups) {
+        t0 = performance.now();
+        const logQ = await g.flow.logProb(gather(g.starts));
+        sampleMs += performance.now() - t0;
+        g.logWStart = logQ.map((v) => -v);
+        const n = g.starts.length;
+        const sorted = Float64Array.from(g.logWStart).sort();
+        // W for a chain comes from the other starts of its group (leave-one-out),
+        // so it is independent of the chain's own start.
+        const q = Math.min(n - 2, Math.floor(o.envelopeQuantile * (n - 1)));
+        g.logWHigh = (n < 2 ? sorted[0]! : sorted[q + 1]!) + o.envelopeMargin; // starts ranked ≤ q
+        g.logWLow = (n < 2 ? sorted[0]! : sorted[q]!) + o.envelopeMargin; // starts ranked > q
+        g.threshold = n < 2 ? Infinity : sorted[q]!;
+        // A flow that misses part of the contour puts some starts at huge w;
+        // cap W where a pilot of the flow's own draws (independent of the
+        // starts) would pass the weight test at minWeightPassRate, so a bad
+        // flow costs chains that stay rather than a stalled iteration.
+        t0 = performance.now();
+        const pilot = await g.flow.sample(PILOT_DRAWS);
+        sampleMs += performance.now() - t0;
+        rec.proposals += PILOT_DRAWS;
+        const pilotLogW: number[] = [];
+        for (let c = 0; c < PILOT_DRAWS; c++) {
+          let inside = true;
+          for (let j = 0; j < dim; j++) {
+            const v = pilot.x[c * dim + j]!;
+            if (!(v > 0 && v < 1)) inside = false;
+          }
+          if (inside) pilotLogW.push(-pilot.logProb[c]!);
+        }
+        const passRate = (logW: number): number => {
+          let sum = 0;
+          for (const lw of pilotLogW) sum += lw >= logW ? 1 : Math.exp(lw - logW);
+          return sum / PILOT_DRAWS;
+        };
+        if (pilotLogW.length > 0 && passRate(g.logWHigh) < o.minWeightPassRate) {
+          let lo = Math.min(...pilotLogW);
+          let hi = g.logWHigh;
+          if (passRate(lo) < o.minWeightPassRate) hi = lo;
+          for (let k = 0; k < 50 && hi - lo > 1e-3; k++) {
+            const mid = 0.5 * (lo + hi);
+            if (passRate(mid) >= o.minWeightPassRate) lo = mid;
+            else hi = mid;
+          }
+          g.logWHigh = Math.min(g.logWHigh, lo);
+          g.logWLow = Math.min(g.logWLow, lo);
+          rec.capped = true;
+        }
+        logEnvelope = Math.max(logEnvelope, g.logWHigh);
+      }
+      for (let c = 0; c < m; c++) {
+        const h = c % groups.length;
+        const g = groups[h]!;
+        const k = Math.floor(c / groups.length) % g.starts.length;
+        chainGroup[c] = h;
+        chainStart[c] = g.starts[k]!;
+        chainStartLogW[c] = g.logWStart[k]!;
+        chainLogW[c] = g.logWStart[k]! > g.threshold ? g.logWLow : g.logWHigh;
+      }
+      const newU = new Float64Array(m * dim);
+      const newTheta = new Float64Array(m * dim);
+      const newLogL = new Float64Array(m);
+      let pending = Array.from({ length: m }, (_, c) => c);
 
-      // Raising the envelope: every point accepted (or queued) under the old W
-      // is kept with probability min(1, w/W_new) / min(1, w/W_old).
-      const raiseEnvelope = (newLogW: number): void => {
-        const keepLog = (lw: number): number => Math.min(0, lw - newLogW) - Math.min(0, lw - logW);
-        rec.thinned += accepted.filter((lw) => Math.log(rng.uniform()) < keepLog(lw), true);
-        queue.filter((lw) => Math.log(rng.uniform()) < keepLog(lw), false);
-        logW = newLogW;
-      };
-
-      while (accepted.size < m) {
+      const refill = async (g: (typeof groups)[number], need: number): Promise<void> => {
         if (rec.proposals > o.maxProposalsPerIteration)
           throw new Error(
-            `nested sampling stalled at iteration ${it}: ${rec.proposals} flow proposals gave ${accepted.size} of ${m} points inside the contour logL > ${contour} ` +
-              `(${rec.calls + (nLike - callsBefore)} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
+            `nested sampling stalled at iteration ${it}: ${rec.proposals} flow proposals left ${pending.length} of ${m} new points unfound inside the contour logL > ${contour} ` +
+              `(${nLike - callsBefore} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
           );
-        if (queue.size === 0) {
-          // Draw enough proposals to fill the need at the last pass rate.
-          const need = m - accepted.size;
-          const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need) / (weightPassRate * contourPassRate))));
-          const ts = performance.now();
-          // Mixture draws: the flow's with their log q, the box's with the flow's log q by the backward ODE.
-          // Each candidate's component is drawn in order, so the queue stays an iid sequence from the mixture.
-          const fromBox = new Uint8Array(nCand);
-          let nBox = 0;
-          if (alpha > 0) for (let c = 0; c < nCand; c++) if (rng.uniform() < alpha) { fromBox[c] = 1; nBox++; }
-          const nFlow = nCand - nBox;
-          const cand = new Float64Array(nCand * dim);
-          const candLogQFlow = new Float64Array(nCand);
-          const flowDraws = nFlow > 0 ? await flow.sample(nFlow) : undefined;
-          const boxDraws = new Float64Array(nBox * dim);
-          for (let c = 0; c < nBox; c++)
-            for (let j = 0; j < dim; j++) boxDraws[c * dim + j] = boxLo[j]! + (boxHi[j]! - boxLo[j]!) * rng.uniform();
-          const boxLogQ = nBox > 0 ? await flow.logProb(boxDraws) : new Float64Array(0);
-          for (let c = 0, f = 0, b = 0; c < nCand; c++) {
-            if (fromBox[c]) {
-              cand.set(boxDraws.subarray(b * dim, (b + 1) * dim), c * dim);
-              candLogQFlow[c] = boxLogQ[b++]!;
-            } else {
-              cand.set(flowDraws!.x.subarray(f * dim, (f + 1) * dim), c * dim);
-              candLogQFlow[c] = flowDraws!.logProb[f++]!;
+        // Pass rates: this group's so far this iteration, else the last iteration's.
+        const passRate = g.drawn >= 1000 ? Math.max(1e-6, g.queued / g.drawn) : weightPassRate;
+        const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need) / (passRate * contourPassRate))));
+        const ts = performance.now();
+        const draws = await g.flow.sample(nCand);
+        g.drawn += nCand;
+        sampleMs += performance.now() - ts;
+        rec.proposals += nCand;
+        g.queue.reset(nCand);
+        g.head = 0;
+        for (let c = 0; c < nCand; c++) {
+          let inside = true;
+          for (let j = 0; j < dim; j++) {
+            const v = draws.x[c * dim + j]!;
+            if (!(v > 0 && v < 1)) inside = false;
+          }
+          if (!inside) { rec.outside++; continue; }
+          const logw = -draws.logProb[c]!;
+          // Free weight test against the group's larger envelope; chains with the smaller one thin further.
+          if (Math.log(rng.uniform()) >= logw - g.logWHigh) { rec.weight++; continue; }
+          g.queue.push(draws.x, c, logw);
+          g.queued++;
+        }
+      };
+
+      while (pending.length > 0) {
+        // One candidate from Q_W per pending chain, in chain order.
+        const batchU = new Float64Array(pending.length * dim);
+        const batchLogW = new Float64Array(pending.length);
+        const needPerGroup = groups.map((_, h) => pending.filter((c) => chainGroup[c] === h).length);
+        for (let b = 0; b < pending.length; b++) {
+          const c = pending[b]!;
+          const g = groups[chainGroup[c]!]!;
+          const logWChain = chainLogW[c]!;
+          for (;;) {
+            while (g.head >= g.queue.size) await refill(g, needPerGroup[chainGroup[c]!]!);
+            const i = g.head++;
+            const logw = g.queue.logW[i]!;
+            if (logWChain < g.logWHigh) {
+              const keep = Math.min(0, logw - logWChain) - Math.min(0, logw - g.logWHigh);
+              if (Math.log(rng.uniform()) >= keep) { rec.weight++; continue; }
             }
-          }
-          sampleMs += performance.now() - ts;
-          rec.proposals += nCand;
-          queue.reset(nCand);
-          for (let c = 0; c < nCand; c++) {
-            const u = cand.subarray(c * dim, (c + 1) * dim);
-            let inside = true;
-            for (let j = 0; j < dim; j++) if (!(u[j]! > 0 && u[j]! < 1)) inside = false;
-            if (!inside) { rec.outside++; continue; }
-            const logw = -mixLogQ(candLogQFlow[c]!, cand, c);
-            // Free weight test: accept with probability min(1, w / W).
-            if (Math.log(rng.uniform()) >= logw - logW) { rec.weight++; continue; }
-            queue.push(cand, c, logw);
-          }
-          continue;
-        }
-        // 5. Only now the likelihood: exactly as many as still needed.
-        const nBatch = Math.min(queue.size, m - accepted.size);
-        const bu = queue.u.slice(0, nBatch * dim);
-        const bLogW = queue.logW.slice(0, nBatch);
-        queue.shift(nBatch);
-        const { theta, logL } = await evaluate(bu, nBatch);
-        for (let k = 0; k < nBatch; k++) {
-          if (!(logL[k]! > contour)) { rec.contour++; continue; }
-          const logw = bLogW[k]!;
-          if (logw > logWmaxSurvivors) rec.violations++;
-          accepted.push(bu, k, logw, theta, k, logL[k]!);
-          if (logw > logWmax) {
-            logWmax = logw;
-            if (logWmax + o.envelopeMargin > logW) raiseEnvelope(logWmax + o.envelopeMargin);
+            batchU.set(g.queue.u.subarray(i * dim, (i + 1) * dim), b * dim);
+            batchLogW[b] = logw;
+            break;
           }
         }
+        // 5. Only now the likelihood, once per pending chain.
+        const { theta, logL } = await evaluate(batchU, pending.length);
+        const still: number[] = [];
+        for (let b = 0; b < pending.length; b++) {
+          const c = pending[b]!;
+          if (!(logL[b]! > contour)) { rec.contour++; still.push(c); continue; }
+          const k = chainStart[c]!;
+          const logWChain = chainLogW[c]!;
+          const logAccept = Math.max(batchLogW[b]!, logWChain) - Math.max(chainStartLogW[c]!, logWChain);
+          if (logAccept >= 0 || Math.log(rng.uniform()) < logAccept) {
+            newU.set(batchU.subarray(b * dim, (b + 1) * dim), c * dim);
+            newTheta.set(theta.subarray(b * dim, (b + 1) * dim), c * dim);
+            newLogL[c] = logL[b]!;
+          } else {
+            rec.stayed++;
+            newU.set(survU.subarray(k * dim, (k + 1) * dim), c * dim);
+            newTheta.set(survTheta.subarray(k * dim, (k + 1) * dim), c * dim);
+            newLogL[c] = survLogL[k]!;
+          }
+        }
+        pending = still;
       }
       rec.calls = nLike - callsBefore;
       rec.likeMs = timings.likelihood - likeBefore;
       timings.sample += sampleMs;
       const queued = rec.proposals - rec.outside - rec.weight;
       weightPassRate = Math.max(1e-5, queued / Math.max(1, rec.proposals));
-      contourPassRate = Math.max(0.01, m / Math.max(1, rec.calls));
+      contourPassRate = Math.max(0.01, (rec.calls - rec.contour) / Math.max(1, rec.calls));
 
       // Insertion indices of the new points among the survivors: uniform if
-      // the new points are uniform inside the contour.
+      // the new points are uniform inside the contour. All m share the same
+      // survivors, so their ranks scatter like a two-sample test's.
       const sortedSurv = Float64Array.from(survLogL).sort();
       const iterU: number[] = [];
-      for (const L of accepted.logL.subarray(0, m)) {
+      for (const L of newLogL) {
         let lo = 0;
         let hi = nSurv;
         while (lo < hi) {
@@ -640,7 +709,7 @@ export class NestedSampler {
         iterU.push((lo + rng.uniform()) / (nSurv + 1));
       }
       insertionU.push(...iterU);
-      const insertionPValue = ksUniform(iterU).pValue;
+      const insertionPValue = ksUniform(iterU, (m * nSurv) / (m + nSurv)).pValue;
 
       // The new live set: survivors and the accepted points (born at the contour).
       liveU = new Float64Array(nLive * dim);
@@ -651,19 +720,18 @@ export class NestedSampler {
       liveTheta.set(survTheta);
       liveLogL.set(survLogL);
       liveBirth.set(survBirth);
-      for (let k = 0; k < m; k++) {
-        liveU.set(accepted.u.subarray(k * dim, (k + 1) * dim), (nSurv + k) * dim);
-        liveTheta.set(accepted.theta.subarray(k * dim, (k + 1) * dim), (nSurv + k) * dim);
-        liveLogL[nSurv + k] = accepted.logL[k]!;
-        liveBirth[nSurv + k] = contour;
-      }
+      liveU.set(newU, nSurv * dim);
+      liveTheta.set(newTheta, nSurv * dim);
+      liveLogL.set(newLogL, nSurv);
+      // Born inside L > −∞ after the −∞ deaths: a birth just above −∞ keeps them
+      // out of the live counts of those deaths (birth −∞ would mean a prior draw).
+      liveBirth.fill(contour === -Infinity ? -Number.MAX_VALUE : contour, nSurv);
 
-      boundViolations += rec.violations;
       counts.proposals += rec.proposals;
       counts.rejectedOutsidePrior += rec.outside;
       counts.rejectedByWeight += rec.weight;
       counts.rejectedByContour += rec.contour;
-      counts.thinned += rec.thinned;
+      counts.stayed += rec.stayed;
       const record: IterationRecord = {
         iteration: it,
         nLive,
@@ -675,13 +743,13 @@ export class NestedSampler {
         rejectedOutsidePrior: rec.outside,
         rejectedByWeight: rec.weight,
         rejectedByContour: rec.contour,
-        thinned: rec.thinned,
+        stayed: rec.stayed,
         likelihoodCalls: rec.calls,
         efficiency: m / Math.max(1, rec.calls),
-        logEnvelope: logW,
-        boundViolations: rec.violations,
+        logEnvelope,
+        envelopeCapped: rec.capped,
         insertionPValue,
-        trainLoss: trained.loss.length ? trained.loss[trained.loss.length - 1]! : NaN,
+        trainLoss: losses.length ? losses.reduce((x, y) => x + y, 0) / losses.length : NaN,
         trainMs,
         sampleMs,
         likelihoodMs: rec.likeMs,
@@ -697,11 +765,9 @@ export class NestedSampler {
     const logL = dead.logL.slice(0, dead.size);
     const logLBirth = dead.logLBirth.slice(0, dead.size);
     const ev: Evidence = computeEvidence(logL, logLBirth, { simulations: 200, seed: rng.nextSeed() });
-    const insertionPValue = ksUniform(insertionU).pValue;
+    const insertionPValue = ksUniform(insertionU, (insertionU.length * (nLive - mNominal)) / nLive).pValue;
     if (insertionU.length > 0 && insertionPValue < 0.01)
       warn(`insertion-index KS p-value over the run is ${insertionPValue.toExponential(2)} (< 0.01): the new points may not be uniform inside the contours`);
-    if (boundViolations > 0)
-      warn(`${boundViolations} accepted point(s) had a weight above the survivors' maximum (envelope raised; see iterations[].boundViolations)`);
     timings.total = performance.now() - start;
     const theta = dead.theta.slice(0, dead.size * dim);
     const resampleSeed = rng.nextSeed();
@@ -717,7 +783,6 @@ export class NestedSampler {
       paramNames: o.paramNames,
       iterations,
       insertionPValue,
-      boundViolations,
       stopReason,
       warnings,
       counts,
@@ -728,6 +793,9 @@ export class NestedSampler {
     };
   }
 }
+
+/** Flow draws per group and iteration that size the envelope cap. */
+const PILOT_DRAWS = 1000;
 
 /** Systematic resampling of weighted points into n equally weighted ones. */
 export function equalWeightSamples(theta: Float64Array, logWeight: Float64Array, dim: number, n: number, seed: number): Float64Array {

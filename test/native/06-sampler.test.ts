@@ -36,9 +36,12 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     }
   });
 
-  it('with the defensive mixture (α = 0.2) the evidence still matches', async () => {
+  it('with a low envelope (quantile 0.5) many chains stay, and the evidence still matches', async () => {
+    // The Metropolis–Hastings step keeps new points uniform however low W is;
+    // a wrong acceptance ratio would bias log Z here.
     const p = gaussian(2);
-    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 6, defensiveFraction: 0.2, onWarning: () => {} }).run();
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 6, envelopeQuantile: 0.5, onWarning: () => {} }).run();
+    expect(r.counts.stayed).toBeGreaterThan(0.05 * (r.dead.logL.length - 300));
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
@@ -65,12 +68,12 @@ describe('NestedSampler: honest counting', () => {
       expect(v).toBeGreaterThanOrEqual(-5);
       expect(v).toBeLessThanOrEqual(5);
     }
-    // Every call is a prior draw or, per iteration, an accepted, a contour-rejected or a thinned point:
+    // Every call is a prior draw or, per iteration, one in-contour point per chain or a contour-rejected one:
     // nothing the free tests rejected was evaluated.
     let iterationCalls = 0;
     let weightRejected = 0;
     for (const it of r.iterations) {
-      expect(it.likelihoodCalls).toBe(it.killed + it.rejectedByContour + it.thinned);
+      expect(it.likelihoodCalls).toBe(it.killed + it.rejectedByContour);
       expect(it.proposals).toBeGreaterThanOrEqual(it.rejectedOutsidePrior + it.rejectedByWeight + it.likelihoodCalls);
       iterationCalls += it.likelihoodCalls;
       weightRejected += it.rejectedByWeight;
@@ -122,7 +125,7 @@ describe('NestedSampler: invalid configuration fails before any likelihood call'
     ['lower ≥ upper', () => new NestedSampler({ logLikelihood: like, prior: priors.uniform([2, 0], [1, 1]) }), /lower\[0\] \(2\) must be below upper\[0\] \(1\)/],
     ['killFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, killFraction: 1 }), /killFraction must be in \(0, 1\)/],
     ['tolerance 0', () => new NestedSampler({ logLikelihood: like, prior, tolerance: 0 }), /tolerance must be a positive/],
-    ['defensiveFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, defensiveFraction: 1 }), /defensiveFraction must be in \[0, 1\)/],
+    ['envelopeQuantile of 0', () => new NestedSampler({ logLikelihood: like, prior, envelopeQuantile: 0 }), /envelopeQuantile must be in \(0, 1\]/],
     ['no likelihood', () => new NestedSampler({ prior } as never), /logLikelihood must be a function/],
     ['no prior', () => new NestedSampler({ logLikelihood: like } as never), /prior must be a Prior/],
     ['bad flow options', () => new NestedSampler({ logLikelihood: like, prior, flow: { hidden: [0] } }), /hidden\[0\]/],
