@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
-import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../test/problems.js';
+import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +38,9 @@ if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push
 
 console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | KS p | wall s (train / sample / like) |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+const summaries: string[] = [];
 for (const p of problems) {
+  const runs: Array<{ logZ: number; err: number; nLike: number }> = [];
   for (const seed of seeds) {
     const t0 = performance.now();
     const sampler = new NestedSampler({
@@ -68,8 +70,23 @@ for (const p of problems) {
     const delta = Number.isFinite(ref) ? (r.logZ - ref) / r.logZErr : NaN;
     const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
+    runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike });
     console.log(
       `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
     );
   }
+  if (runs.length > 1) {
+    const mean = runs.reduce((a, r) => a + r.logZ, 0) / runs.length;
+    const scatter = Math.sqrt(runs.reduce((a, r) => a + (r.logZ - mean) ** 2, 0) / (runs.length - 1));
+    const meanErr = runs.reduce((a, r) => a + r.err, 0) / runs.length;
+    const calls = runs.map((r) => r.nLike).sort((a, b) => a - b);
+    summaries.push(
+      `| ${p.name} | ${runs.length} | ${calls[0]} – ${calls[calls.length - 1]} (median ${calls[calls.length >> 1]}) | ${mean.toFixed(3)} | ${Number.isFinite(p.logZ) ? p.logZ.toFixed(3) : '—'} | ${scatter.toFixed(3)} | ${meanErr.toFixed(3)} | ${(scatter / meanErr).toFixed(2)} |`,
+    );
+  }
+}
+if (summaries.length) {
+  console.log('\n| problem | seeds | nLike | mean logZ | ref | scatter (sd over seeds) | mean logZErr | scatter / err |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const line of summaries) console.log(line);
 }

@@ -23,3 +23,5 @@ export type { Evidence } from './evidence.js';
 export { ksUniform, ksPValue } from './ks.js';
 export { Random } from './random.js';
 export { VERSION } from './version.js';
+export * as problems from './problems.js';
+export type { Problem } from './problems.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LikelihoodError, NestedSampler, priors, type NestedSamplingResult } from '../../lib/index.js';
 import { column, mean, std } from '../helpers.js';
-import { gaussian, matches, rosenbrock } from '../problems.js';
+import { gaussian, matches, rosenbrock } from '../../lib/problems.js';
 
 describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', () => {
   let gauss: NestedSamplingResult;

@@ -1,0 +1,161 @@
+/**
+ * The benchmark problems of PROBLEMS.md, built in (the CLI, tests and bench
+ * share them), with their reference log Z.
+ */
+import { priors, type Prior } from './priors.js';
+
+/** A built-in problem: a batched likelihood, its prior and the exact log Z. */
+export interface Problem {
+  name: string;
+  dim: number;
+  prior: Prior;
+  logLikelihood: (theta: Float64Array, n: number) => Float64Array;
+  /** Reference log Z (NaN where none is known). */
+  logZ: number;
+}
+
+const box = (d: number, lo: number, hi: number): Prior => priors.uniform(Array(d).fill(lo), Array(d).fill(hi));
+
+export function gaussian(d: number): Problem {
+  const s = 0.1;
+  const norm = (-d / 2) * Math.log(2 * Math.PI * s * s);
+  return {
+    name: `gaussian-${d}d`,
+    dim: d,
+    prior: box(d, -5, 5),
+    logZ: -d * Math.log(10),
+    logLikelihood(theta, n) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let r = 0;
+        for (let j = 0; j < d; j++) r += theta[i * d + j]! ** 2;
+        out[i] = norm - r / (2 * s * s);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * log Z of Rosenbrock on [−5, 5]^d with a uniform prior. The integrand is a
+ * chain, exp(−Σ f(x_j, x_{j+1})), so Z is d − 1 applications of a transfer
+ * kernel to a vector on a grid (trapezoid rule, whose error is O(h²) because
+ * the box truncates the integrand), Richardson-extrapolated from `points` and
+ * 2·points − 1 nodes: |error| ≈ 1e-10 at the default 4001 (PROBLEMS.md's
+ * d = 2 and 4 values are reproduced to 1e-9). Cost O(d·points²).
+ */
+export function rosenbrockLogZ(d: number, points = 4001): number {
+  if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer ≥ 2, got ${d}`);
+  if (!Number.isInteger(points) || points < 11) throw new RangeError(`points must be an integer ≥ 11, got ${points}`);
+  return (4 * rosenbrockTrapezoid(d, 2 * points - 1) - rosenbrockTrapezoid(d, points)) / 3;
+}
+
+/** log Z by the transfer kernel on an n-node trapezoid grid (no extrapolation). */
+export function rosenbrockTrapezoid(d: number, n: number): number {
+  const h = 10 / (n - 1);
+  const x = Float64Array.from({ length: n }, (_, i) => -5 + i * h);
+  const weight = new Float64Array(n).fill(h);
+  weight[0] = weight[n - 1] = h / 2;
+  let v = new Float64Array(n).fill(1);
+  let logScale = 0;
+  for (let step = 0; step < d - 1; step++) {
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const a = x[i]!;
+      const c = v[i]! * weight[i]! * Math.exp(-(1 - a) * (1 - a));
+      if (c === 0) continue;
+      const a2 = a * a;
+      for (let j = 0; j < n; j++) {
+        const t = x[j]! - a2;
+        const e = 100 * t * t;
+        if (e < 745) next[j]! += c * Math.exp(-e);
+      }
+    }
+    // Rescale each step so long chains cannot underflow.
+    let max = 0;
+    for (const y of next) max = Math.max(max, y);
+    for (let j = 0; j < n; j++) next[j]! /= max;
+    logScale += Math.log(max);
+    v = next;
+  }
+  let s = 0;
+  for (let j = 0; j < n; j++) s += v[j]! * weight[j]!;
+  return Math.log(s) + logScale - d * Math.log(10);
+}
+
+/** PROBLEMS.md's values (computed there independently); other d by {@link rosenbrockLogZ}. */
+const ROSENBROCK_LOGZ: Record<number, number> = { 2: -5.8041323638, 4: -15.1016907279 };
+const rosenbrockCache = new Map<number, number>();
+
+export function rosenbrock(d: number): Problem {
+  if (!Number.isInteger(d) || d < 2) throw new RangeError(`rosenbrock needs an integer dim ≥ 2, got ${d}`);
+  return {
+    name: `rosenbrock-${d}d`,
+    dim: d,
+    prior: box(d, -5, 5),
+    get logZ(): number {
+      let v = ROSENBROCK_LOGZ[d] ?? rosenbrockCache.get(d);
+      if (v === undefined) {
+        v = rosenbrockLogZ(d);
+        rosenbrockCache.set(d, v);
+      }
+      return v;
+    },
+    logLikelihood(theta, n) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let r = 0;
+        for (let j = 0; j + 1 < d; j++) {
+          const a = theta[i * d + j]!;
+          const b = theta[i * d + j + 1]!;
+          r += 100 * (b - a * a) ** 2 + (1 - a) ** 2;
+        }
+        out[i] = -r;
+      }
+      return out;
+    },
+  };
+}
+
+export function shells(): Problem {
+  const r = 2;
+  const w = 0.1;
+  const c = [[-3.5, 0], [3.5, 0]];
+  const norm = -0.5 * Math.log(2 * Math.PI * w * w);
+  return {
+    name: 'shells-2d',
+    dim: 2,
+    prior: box(2, -6, 6),
+    logZ: -1.745641885,
+    logLikelihood(theta, n) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const x = theta[2 * i]!;
+        const y = theta[2 * i + 1]!;
+        const terms = c.map(([cx, cy]) => norm - (Math.hypot(x - cx!, y - cy!) - r) ** 2 / (2 * w * w));
+        const m = Math.max(...terms);
+        out[i] = m + Math.log(terms.reduce((s, t) => s + Math.exp(t - m), 0));
+      }
+      return out;
+    },
+  };
+}
+
+export function eggbox(): Problem {
+  return {
+    name: 'eggbox-2d',
+    dim: 2,
+    prior: box(2, 0, 10 * Math.PI),
+    logZ: 235.8559403,
+    logLikelihood(theta, n) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = (2 + Math.cos(theta[2 * i]! / 2) * Math.cos(theta[2 * i + 1]! / 2)) ** 5;
+      return out;
+    },
+  };
+}
+
+/** PROBLEMS.md's match rule. */
+export function matches(logZ: number, logZErr: number, ref: number): boolean {
+  return Math.abs(logZ - ref) <= Math.max(3 * logZErr, 0.15);
+}
