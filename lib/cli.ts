@@ -1,15 +1,301 @@
 #!/usr/bin/env node
-// The command line (run, plot, ... come with their issues); `info` for now.
+/**
+ * nestflow's command line: `nestflow run` (built-in problems or a likelihood
+ * module, PolyChord-layout output, progress), `nestflow info`.
+ * Exit codes: 0 finished, 1 run error, 2 usage error.
+ */
+import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConfigError, readConfigFile, validateConfig, type RunConfig } from './config.js';
 import { Flow } from './flow.js';
 import { loadNative } from './native.js';
+import { writeFileAtomic, writeLivePoints, writePolyChord } from './output.js';
+import type { Prior } from './priors.js';
+import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
+import { NestedSampler, type BatchLogLikelihood, type IterationRecord, type NestedSamplingResult, type PointLogLikelihood } from './sampler.js';
 import { VERSION } from './version.js';
 
-const [command] = process.argv.slice(2);
-if (command === 'info') {
+/** Raised for a bad command line or configuration: exit code 2. */
+class UsageError extends Error {}
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got ${v}`);
+  return n;
+};
+const num = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got ${v}`);
+  return n;
+};
+const intList = (v: string): number[] => v.split(',').map((s) => int('--hidden')(s.trim()));
+
+interface Model {
+  name: string;
+  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
+  vectorized: boolean;
+  prior: Prior;
+  paramNames?: string[];
+  referenceLogZ?: number;
+}
+
+async function loadModel(config: RunConfig): Promise<Model> {
+  if (config.problem !== undefined) {
+    const p = BUILTIN_PROBLEMS[config.problem as BuiltinProblemName](config.dim ?? 2);
+    return { name: p.name, logLikelihood: p.logLikelihood, vectorized: true, prior: p.prior, referenceLogZ: p.logZ };
+  }
+  const path = resolve(config.likelihood!);
+  if (!existsSync(path)) throw new UsageError(`likelihood module ${config.likelihood} does not exist`);
+  let mod: Record<string, unknown>;
+  try {
+    if (/\.[cm]?ts$/.test(path)) {
+      const { tsImport } = await import('tsx/esm/api');
+      mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    } else {
+      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    }
+  } catch (err) {
+    throw new Error(`cannot load likelihood module ${config.likelihood}: ${(err as Error).message}`);
+  }
+  const m = (mod.default && typeof mod.default === 'object' && !('logLikelihood' in mod) ? mod.default : mod) as Record<string, unknown>;
+  if (typeof m.logLikelihood !== 'function') throw new UsageError(`likelihood module ${config.likelihood} must export a function logLikelihood`);
+  const prior = m.prior as Prior | undefined;
+  if (!prior || typeof prior.transform !== 'function' || typeof prior.dim !== 'number')
+    throw new UsageError(`likelihood module ${config.likelihood} must export a prior (e.g. priors.uniform(lower, upper))`);
+  if (config.dim !== undefined && config.dim !== prior.dim)
+    throw new UsageError(`dim is ${config.dim} but the module's prior has dim ${prior.dim}`);
+  const paramNames = Array.isArray(m.paramNames) ? (m.paramNames as unknown[]).map(String) : undefined;
+  const base = config.likelihood!.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, '');
+  return {
+    name: base,
+    logLikelihood: m.logLikelihood as BatchLogLikelihood,
+    vectorized: m.vectorized !== false,
+    prior,
+    paramNames,
+  };
+}
+
+function fmt(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}
+
+function summary(config: RunConfig, model: Model, r: NestedSamplingResult, root: string): Record<string, unknown> {
+  return {
+    version: VERSION,
+    problem: model.name,
+    root,
+    logZ: r.logZ,
+    logZErr: r.logZErr,
+    referenceLogZ: model.referenceLogZ ?? null,
+    nLike: r.nLike,
+    nDead: r.dead.logL.length,
+    nIterations: r.nIterations,
+    ess: r.ess,
+    information: r.information,
+    insertionPValue: r.insertionPValue,
+    stopReason: r.stopReason,
+    timingsMs: r.timings,
+    counts: r.counts,
+    warnings: r.warnings,
+    seed: config.seed,
+    settings: config,
+  };
+}
+
+async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }): Promise<void> {
+  const model = await loadModel(config);
+  const root = join(config.outputDir, config.fileRoot ?? model.name);
+  // Fail on an unwritable output directory before spending any likelihood call.
+  try {
+    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'running', settings: config }, null, 2) + '\n');
+  } catch (err) {
+    throw new UsageError(`cannot write to output directory ${config.outputDir}: ${(err as Error).message}`);
+  }
+  const sampler = new NestedSampler({
+    logLikelihood: model.logLikelihood,
+    vectorized: model.vectorized,
+    prior: model.prior,
+    nLive: config.nLive,
+    seed: config.seed,
+    tolerance: config.tolerance,
+    ...(config.killFraction !== undefined ? { killFraction: config.killFraction } : {}),
+    ...(config.envelopeQuantile !== undefined ? { envelopeQuantile: config.envelopeQuantile } : {}),
+    ...(config.maxCalls !== undefined ? { maxCalls: config.maxCalls } : {}),
+    ...(config.maxIterations !== undefined ? { maxIterations: config.maxIterations } : {}),
+    ...(config.maxSeconds !== undefined ? { maxSeconds: config.maxSeconds } : {}),
+    ...(model.paramNames ? { paramNames: model.paramNames } : {}),
+    flow: {
+      ...(config.flow.hidden ? { hidden: config.flow.hidden } : {}),
+      ...(config.flow.threads ? { threads: config.flow.threads } : {}),
+      ...(config.flow.odeSteps ? { odeSteps: config.flow.odeSteps } : {}),
+      ...(config.flow.trainSteps ? { train: { steps: config.flow.trainSteps } } : {}),
+    },
+    onWarning: (m) => { if (!flags.quiet) process.stderr.write(`nestflow: warning: ${m}\n`); },
+  });
+
+  const start = performance.now();
+  const logTol = Math.log(config.tolerance);
+  let firstRemaining: number | undefined;
+  const tty = process.stderr.isTTY && !flags.quiet;
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          format: 'nestflow |{bar}| it {iteration} | logZ {logZ} ± {err} | left {left} (tol {tol}) | nLike {nLike} | eff {eff} | {elapsed}s, ETA {etaTime}',
+          barsize: 24,
+          hideCursor: true,
+          stream: process.stderr,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: config.tolerance.toExponential(0), nLike: 0, eff: '-', elapsed: 0, etaTime: '-' });
+  let nLike = config.nLive;
+  const onIteration = (it: IterationRecord): void => {
+    nLike += it.likelihoodCalls;
+    // Progress: how far log(remaining/Z) has come down towards log(tolerance).
+    firstRemaining ??= Math.max(it.logRemaining, logTol + 1);
+    const frac = Math.min(1, Math.max(0, (firstRemaining - it.logRemaining) / (firstRemaining - logTol)));
+    const elapsed = (performance.now() - start) / 1000;
+    const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
+    if (bar) {
+      bar.update(Math.round(frac * 1000), {
+        iteration: it.iteration,
+        logZ: fmt(it.logZ),
+        err: '…',
+        left: Math.exp(it.logRemaining).toExponential(1),
+        nLike,
+        eff: fmt(it.efficiency, 2),
+        elapsed: elapsed.toFixed(0),
+        etaTime: Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-',
+      });
+    } else if (!flags.quiet) {
+      process.stderr.write(
+        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} left ${Math.exp(it.logRemaining).toExponential(2)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
+      );
+    }
+  };
+  let result: NestedSamplingResult;
+  try {
+    result = await sampler.run({ onIteration, onLive: (live) => writeLivePoints(root, live, model.prior.dim) });
+  } finally {
+    bar?.stop();
+  }
+  writePolyChord(result, root, { seed: config.seed });
+  // The run is over: every live point is now a dead one.
+  rmSync(`${root}_phys_live-birth.txt`, { force: true });
+  const s = summary(config, model, result, root);
+  writeFileAtomic(`${root}.json`, JSON.stringify({ ...s, status: 'finished' }, null, 2) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify(s) + '\n');
+  else if (!flags.quiet) {
+    const ref = model.referenceLogZ;
+    const refText = ref !== undefined && Number.isFinite(ref) ? ` (reference ${fmt(ref)}, Δ = ${fmt(result.logZ - ref)} = ${fmt((result.logZ - ref) / result.logZErr, 2)}σ)` : '';
+    process.stdout.write(
+      `logZ = ${fmt(result.logZ)} ± ${fmt(result.logZErr)}${refText}\n` +
+        `nLike ${result.nLike}, ${result.dead.logL.length} dead points, ${result.nIterations} iterations, ESS ${result.ess.toFixed(0)}, ` +
+        `H ${fmt(result.information, 2)} nats, insertion KS p ${fmt(result.insertionPValue, 2)}, ${(result.timings.total / 1000).toFixed(1)} s (${result.stopReason})\n` +
+        `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json}\n`,
+    );
+  }
+}
+
+function info(): void {
   const flow = new Flow({ dim: 2 });
   const { backend, threads } = flow.info;
-  console.log(`nestflow ${VERSION}\nbackend: ${backend}\nthreads: ${threads}\ngemm kernel: ${loadNative().testing.gemmKernel}`);
-} else {
-  console.error(`usage: nestflow info${command ? `\nunknown command: ${command}` : ''}`);
-  process.exit(2);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const native = loadNative().testing;
+  process.stdout.write(
+    `nestflow ${VERSION}\nbackend: ${backend}\nthreads: ${threads}\nCPU: ${cpu} (${cpus().length} logical cores)\n` +
+      `CPU features: gemm kernel ${native.gemmKernel}\nnode: ${process.version}\n`,
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('nestflow')
+    .description('Nested sampling with neural-flow proposals')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program.command('info').description('version, backend, threads, CPU features').action(() => info());
+
+  program
+    .command('run')
+    .description('run nested sampling on a built-in problem or a likelihood module; write PolyChord-layout files')
+    .option('-c, --config <file>', 'YAML or JSON configuration (flags override it)')
+    .addOption(new Option('-p, --problem <name>', 'built-in problem').choices(Object.keys(BUILTIN_PROBLEMS)))
+    .option('-d, --dim <n>', 'dimension of a built-in problem', int('--dim'))
+    .option('-l, --likelihood <module>', 'module (.js, .mjs or .ts) exporting logLikelihood and prior (and paramNames, vectorized)')
+    .option('-n, --nlive <n>', 'live points (default 500)', int('--nlive'))
+    .option('-s, --seed <n>', 'seed (default 0)', int('--seed'))
+    .option('-t, --tolerance <x>', 'stop when the live points hold less than this fraction of Z (default 1e-3)', num('--tolerance'))
+    .option('--max-calls <n>', 'stop after this many likelihood calls', int('--max-calls'))
+    .option('--max-iterations <n>', 'stop after this many iterations', int('--max-iterations'))
+    .option('--max-seconds <x>', 'stop after this many seconds', num('--max-seconds'))
+    .option('-o, --output-dir <dir>', 'output directory (default chains)')
+    .option('-r, --file-root <name>', 'file root (default: the problem or module name)')
+    .option('--hidden <widths>', 'hidden widths of the flow, e.g. 128,128,128', intList)
+    .option('--threads <n>', 'flow threads (default: OMP_NUM_THREADS or all cores)', int('--threads'))
+    .option('--ode-steps <n>', 'RK4 steps of the flow ODE (default 10)', int('--ode-steps'))
+    .option('--train-steps <n>', 'Adam steps per iteration (default min(300, 2 × points))', int('--train-steps'))
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'print one JSON summary line at the end')
+    .action(async (opts: Record<string, unknown>) => {
+      const raw: Record<string, unknown> = opts.config ? readConfigFile(String(opts.config)) : {};
+      const set = (key: string, value: unknown): void => {
+        if (value !== undefined) raw[key] = value;
+      };
+      set('problem', opts.problem);
+      set('dim', opts.dim);
+      set('likelihood', opts.likelihood);
+      set('nLive', opts.nlive);
+      set('seed', opts.seed);
+      set('tolerance', opts.tolerance);
+      set('maxCalls', opts.maxCalls);
+      set('maxIterations', opts.maxIterations);
+      set('maxSeconds', opts.maxSeconds);
+      set('outputDir', opts.outputDir);
+      set('fileRoot', opts.fileRoot);
+      const flow = { ...((raw.flow as Record<string, unknown> | undefined) ?? {}) };
+      if (opts.hidden !== undefined) flow.hidden = opts.hidden;
+      if (opts.threads !== undefined) flow.threads = opts.threads;
+      if (opts.odeSteps !== undefined) flow.odeSteps = opts.odeSteps;
+      if (opts.trainSteps !== undefined) flow.trainSteps = opts.trainSteps;
+      raw.flow = flow;
+      const config = validateConfig(raw);
+      await run(config, { quiet: Boolean(opts.quiet), json: Boolean(opts.json) });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; parse errors 2 (commander has printed them).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`nestflow: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`nestflow: error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+// Run when executed (bin or `node dist/lib/cli.js`), not when imported.
+// The bin is a symlink: compare real paths.
+const invokedAs = process.argv[1] && existsSync(process.argv[1]) ? realpathSync(process.argv[1]) : '';
+if (invokedAs && import.meta.url === pathToFileURL(invokedAs).href) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (err: unknown) => {
+      process.stderr.write(`nestflow: error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

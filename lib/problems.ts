@@ -155,6 +155,46 @@ export function eggbox(): Problem {
   };
 }
 
+/**
+ * An equal-weight mixture of two narrow Gaussians (σ = 0.1) at x0 = ±2 on
+ * [−5, 5]^d: two well separated modes; both lie far inside the box, so
+ * log Z = −d·ln 10.
+ */
+export function mixture(d: number): Problem {
+  if (!Number.isInteger(d) || d < 1) throw new RangeError(`mixture needs an integer dim ≥ 1, got ${d}`);
+  const s = 0.1;
+  const norm = (-d / 2) * Math.log(2 * Math.PI * s * s) + Math.log(0.5);
+  return {
+    name: `mixture-${d}d`,
+    dim: d,
+    prior: box(d, -5, 5),
+    logZ: -d * Math.log(10),
+    logLikelihood(theta, n) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        let rest = 0;
+        for (let j = 1; j < d; j++) rest += theta[i * d + j]! ** 2;
+        const x = theta[i * d]!;
+        const a = -((x - 2) ** 2 + rest) / (2 * s * s);
+        const b = -((x + 2) ** 2 + rest) / (2 * s * s);
+        const m = Math.max(a, b);
+        out[i] = norm + m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+      }
+      return out;
+    },
+  };
+}
+
+/** The built-in problems by name (`dim` ignored by the fixed 2-D ones). */
+export const BUILTIN_PROBLEMS = {
+  gaussian: (d: number) => gaussian(d),
+  rosenbrock: (d: number) => rosenbrock(d),
+  mixture: (d: number) => mixture(d),
+  shells: () => shells(),
+  eggbox: () => eggbox(),
+} as const;
+export type BuiltinProblemName = keyof typeof BUILTIN_PROBLEMS;
+
 /** PROBLEMS.md's match rule. */
 export function matches(logZ: number, logZErr: number, ref: number): boolean {
   return Math.abs(logZ - ref) <= Math.max(3 * logZErr, 0.15);

@@ -90,6 +90,8 @@ export interface IterationRecord {
   contour: number;
   /** Running log Z estimate after the kill (live points excluded). */
   logZ: number;
+  /** log of the evidence left in the live points relative to logZ, X·mean(L_live)/Z; the run stops below log(tolerance). */
+  logRemaining: number;
   /** Flow proposals drawn. */
   proposals: number;
   rejectedOutsidePrior: number;
@@ -161,6 +163,8 @@ export interface NestedSamplingResult {
 export interface RunOptions {
   /** Called after every iteration. */
   onIteration?: (record: IterationRecord) => void;
+  /** Called after every iteration with the live points (θ row-major, logL, birth contours), e.g. to write `_phys_live-birth.txt`. */
+  onLive?: (live: { theta: Float64Array; logL: Float64Array; logLBirth: Float64Array }) => void;
   /** Aborts between iterations; the result so far is returned (stopReason 'aborted'). */
   signal?: AbortSignal;
 }
@@ -739,6 +743,7 @@ export class NestedSampler {
         logX,
         contour,
         logZ,
+        logRemaining: logX + logSumExp(liveLogL) - Math.log(nLive) - logZ,
         proposals: rec.proposals,
         rejectedOutsidePrior: rec.outside,
         rejectedByWeight: rec.weight,
@@ -756,6 +761,7 @@ export class NestedSampler {
       };
       iterations.push(record);
       options.onIteration?.(record);
+      options.onLive?.({ theta: liveTheta, logL: liveLogL, logLBirth: liveBirth });
     }
 
     // Finally the live points die one by one, in order of logL.

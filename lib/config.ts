@@ -1,0 +1,87 @@
+/**
+ * The `nestflow run` configuration: a YAML or JSON file and/or flags,
+ * validated by a schema so that an error names the field and what was wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BUILTIN_PROBLEMS } from './problems.js';
+
+const positiveInt = z.number().int().positive();
+
+/** The schema of a run configuration (camelCase keys, as in the library). */
+export const RunConfigSchema = z
+  .object({
+    problem: z.enum(Object.keys(BUILTIN_PROBLEMS) as [string, ...string[]]).optional(),
+    dim: positiveInt.optional(),
+    likelihood: z.string().min(1).optional(),
+    nLive: z.number().int().min(2).default(500),
+    seed: z.number().int().min(0).default(0),
+    tolerance: z.number().positive().default(1e-3),
+    killFraction: z.number().gt(0).lt(1).optional(),
+    envelopeQuantile: z.number().gt(0).max(1).optional(),
+    maxCalls: positiveInt.optional(),
+    maxIterations: positiveInt.optional(),
+    maxSeconds: z.number().positive().optional(),
+    outputDir: z.string().min(1).default('chains'),
+    fileRoot: z.string().min(1).regex(/^[^/\\]+$/, 'must be a file name, not a path').optional(),
+    flow: z
+      .object({
+        hidden: z.array(positiveInt).min(1).optional(),
+        threads: positiveInt.optional(),
+        odeSteps: positiveInt.optional(),
+        trainSteps: positiveInt.optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.problem === undefined && c.likelihood === undefined)
+      ctx.addIssue({ code: 'custom', path: ['problem'], message: 'give a built-in problem or a likelihood module' });
+    if (c.problem !== undefined && c.likelihood !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['likelihood'], message: 'give either problem or likelihood, not both' });
+    if ((c.problem === 'gaussian' || c.problem === 'rosenbrock' || c.problem === 'mixture') && c.dim === undefined)
+      ctx.addIssue({ code: 'custom', path: ['dim'], message: `required by problem ${c.problem}` });
+    if (c.problem === 'rosenbrock' && c.dim !== undefined && c.dim < 2)
+      ctx.addIssue({ code: 'custom', path: ['dim'], message: 'rosenbrock needs dim ≥ 2' });
+  });
+
+export type RunConfig = z.infer<typeof RunConfigSchema>;
+
+/** A configuration error: `.message` lists each bad field. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads a YAML or JSON config file into a plain object (not yet validated). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+  return value as Record<string, unknown>;
+}
+
+/** Validates a merged configuration; throws a ConfigError naming every bad field. */
+export function validateConfig(raw: Record<string, unknown>): RunConfig {
+  const parsed = RunConfigSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(config)';
+    return `  ${field}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}

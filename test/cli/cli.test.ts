@@ -1,0 +1,124 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readPolyChord, formatFortran } from '../../lib/output.js';
+
+const cli = resolve('lib/cli.ts');
+function nestflow(args: string[], cwd = process.cwd()): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd, encoding: 'utf8', timeout: 110_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('nestflow run (subprocess)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nestflow-cli-'));
+  const run = nestflow(['run', '--problem', 'gaussian', '--dim', '2', '--nlive', '100', '--seed', '3', '-o', dir, '--json']);
+  const root = join(dir, 'gaussian-2d');
+
+  it('finishes with exit code 0, one JSON summary line, and non-TTY progress lines', () => {
+    expect(run.stderr).toMatch(/^it 0 logX/m);
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const s = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(s.stopReason).toBe('converged');
+    expect(s.seed).toBe(3);
+    expect(Math.abs((s.logZ as number) - -2 * Math.log(10))).toBeLessThanOrEqual(Math.max(3 * (s.logZErr as number), 0.15));
+    const saved = JSON.parse(readFileSync(`${root}.json`, 'utf8')) as Record<string, unknown>;
+    expect(saved.status).toBe('finished');
+    expect(saved.logZ).toBe(s.logZ);
+  });
+
+  it('writes PolyChord files in the layout of FORMATS.md', () => {
+    const dead = readFileSync(`${root}_dead-birth.txt`, 'utf8').trimEnd().split('\n');
+    // params…, logL, logL_birth in E24.15E3 fields.
+    for (const line of dead) expect(line).toMatch(/^( [ -]0\.\d{15}E[+-]\d{3}){4}$/);
+    const births = dead.map((l) => Number(l.trim().split(/\s+/)[3]));
+    expect(births.filter((b) => b === -1e30)).toHaveLength(100); // the prior draws
+    const stats = readFileSync(`${root}.stats`, 'utf8').split('\n');
+    const tokens = stats[8]!.trim().split(/\s+/);
+    expect(tokens[0]).toBe('log(Z)');
+    const s = JSON.parse(readFileSync(`${root}.json`, 'utf8')) as { logZ: number; logZErr: number; nLike: number };
+    expect(Number(tokens[2])).toBeCloseTo(s.logZ, 12);
+    expect(Number(tokens[4])).toBeCloseTo(s.logZErr, 12);
+    expect(stats.find((l) => l.startsWith(' nlike:'))).toContain(String(s.nLike));
+    expect(readFileSync(`${root}.paramnames`, 'utf8').split('\n')[0]).toMatch(/^theta0\s+theta0$/);
+    const txt = readFileSync(`${root}.txt`, 'utf8').trimEnd().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    expect(Math.max(...txt.map((r) => r[0]!))).toBe(1);
+    expect(readFileSync(`${root}_equal_weights.txt`, 'utf8').trimEnd().split('\n')[0]!.trim().split(/\s+/)[0]).toBe('0.100000000000000E+001');
+    expect(existsSync(`${root}_phys_live-birth.txt`)).toBe(false);
+  });
+
+  it('log Z recomputed from _dead-birth.txt alone (births and deaths → live counts) agrees with the run', () => {
+    const s = JSON.parse(readFileSync(`${root}.json`, 'utf8')) as { logZ: number; nDead: number };
+    const back = readPolyChord(root);
+    expect(back.logL.length).toBe(s.nDead);
+    // Same points, same algorithm; only the 15-digit rounding of the file differs.
+    expect(Math.abs(back.evidence.logZ - s.logZ)).toBeLessThan(1e-9);
+    expect(back.paramNames).toEqual(['theta0', 'theta1']);
+  });
+
+  it('a bad configuration exits 2 naming the field', () => {
+    const cfg = join(dir, 'bad.yaml');
+    writeFileSync(cfg, 'problem: rosenbrock\ndim: 4\nnLive: 1\ntolerance: -1\n');
+    const r = nestflow(['run', '--config', cfg, '-o', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/nLive: .*(>=|≥|at least|too small).*2/i);
+    expect(r.stderr).toMatch(/tolerance:/);
+    const unknown = nestflow(['run', '--problem', 'nope']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/nope/);
+    const missingDim = nestflow(['run', '--problem', 'gaussian', '-o', dir]);
+    expect(missingDim.status).toBe(2);
+    expect(missingDim.stderr).toMatch(/dim: required by problem gaussian/);
+  });
+
+  it('a likelihood module that throws exits 1 with its message', () => {
+    const mod = join(dir, 'throws.mjs');
+    writeFileSync(
+      mod,
+      `import { priors } from ${JSON.stringify(resolve('lib/index.ts'))};\n` +
+        `export const prior = priors.uniform([0, 0], [1, 1]);\n` +
+        `export function logLikelihood() { throw new Error('model exploded'); }\n`,
+    );
+    const r = nestflow(['run', '--likelihood', mod, '-o', dir, '-q']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/logLikelihood threw: model exploded/);
+  });
+
+  it('a TypeScript likelihood module with paramNames runs', () => {
+    const mod = join(dir, 'line.ts');
+    writeFileSync(
+      mod,
+      `import { priors } from ${JSON.stringify(resolve('lib/index.ts'))};\n` +
+        `export const prior = priors.uniform([-5], [5]);\n` +
+        `export const paramNames = ['slope'];\n` +
+        `export const vectorized = false;\n` +
+        `export function logLikelihood(theta: Float64Array): number { return -0.5 * ((theta[0]! - 1) / 0.5) ** 2; }\n`,
+    );
+    const r = nestflow(['run', '--likelihood', mod, '-o', dir, '-n', '50', '--max-iterations', '3', '-q', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).stopReason).toBe('maxIterations');
+    expect(readFileSync(join(dir, 'line.paramnames'), 'utf8')).toMatch(/^slope/);
+  });
+
+  it('nestflow info names the backend and threads', () => {
+    const r = nestflow(['info']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/backend: cpu/);
+    expect(r.stdout).toMatch(/threads: \d+/);
+  });
+});
+
+describe('Fortran number format', () => {
+  it('writes E24.15E3 fields', () => {
+    expect(formatFortran(12.3456789)).toBe('  0.123456789000000E+002');
+    expect(formatFortran(-0.001)).toBe(' -0.100000000000000E-002');
+    expect(formatFortran(0)).toBe('  0.000000000000000E+000');
+    expect(formatFortran(-Infinity)).toBe(' -0.100000000000000E+031');
+    expect(formatFortran(9.9999999999999999)).toBe('  0.100000000000000E+002');
+    for (const v of [Math.PI, -2.5e-300, 7e200]) expect(Number(formatFortran(v))).toBeCloseTo(v, 12 - Math.log10(Math.abs(v)));
+  });
+});
