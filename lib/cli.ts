@@ -79,6 +79,12 @@ async function loadModel(config: RunConfig): Promise<Model> {
   };
 }
 
+/** e^logValue for display, without overflowing to Infinity. */
+function fmtExp(logValue: number): string {
+  const log10 = logValue / Math.LN10;
+  return Math.abs(log10) < 300 ? Math.exp(logValue).toExponential(1) : `1e${log10 >= 0 ? '+' : ''}${log10.toFixed(0)}`;
+}
+
 function fmt(v: number, digits = 3): string {
   return Number.isFinite(v) ? v.toFixed(digits) : String(v);
 }
@@ -139,7 +145,6 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
 
   const start = performance.now();
   const logTol = Math.log(config.tolerance);
-  let firstRemaining: number | undefined;
   const tty = process.stderr.isTTY && !flags.quiet;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -156,17 +161,19 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
   let nLike = config.nLive;
   const onIteration = (it: IterationRecord): void => {
     nLike += it.likelihoodCalls;
-    // Progress: how far log(remaining/Z) has come down towards log(tolerance).
-    firstRemaining ??= Math.max(it.logRemaining, logTol + 1);
-    const frac = Math.min(1, Math.max(0, (firstRemaining - it.logRemaining) / (firstRemaining - logTol)));
+    // Progress: compression done against done + still needed; once the
+    // likelihood has saturated, each nat of log X removes a nat of the
+    // remaining-evidence ratio, so (log ratio − log tolerance) bounds what is left.
+    const needed = Math.max(0, it.logRemaining - logTol);
+    const frac = Number.isFinite(needed) ? -it.logX / (-it.logX + needed) : 0;
     const elapsed = (performance.now() - start) / 1000;
     const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
     if (bar) {
       bar.update(Math.round(frac * 1000), {
         iteration: it.iteration,
         logZ: fmt(it.logZ),
-        err: '…',
-        left: Math.exp(it.logRemaining).toExponential(1),
+        err: fmt(it.logZErr),
+        left: fmtExp(it.logRemaining),
         nLike,
         eff: fmt(it.efficiency, 2),
         elapsed: elapsed.toFixed(0),
@@ -174,7 +181,7 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
       });
     } else if (!flags.quiet) {
       process.stderr.write(
-        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} left ${Math.exp(it.logRemaining).toExponential(2)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
+        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
       );
     }
   };

@@ -90,6 +90,8 @@ export interface IterationRecord {
   contour: number;
   /** Running log Z estimate after the kill (live points excluded). */
   logZ: number;
+  /** Skilling's running error estimate √(H / nLive), H from the dead points so far. */
+  logZErr: number;
   /** log of the evidence left in the live points relative to logZ, X·mean(L_live)/Z; the run stops below log(tolerance). */
   logRemaining: number;
   /** Flow proposals drawn. */
@@ -454,9 +456,18 @@ export class NestedSampler {
     // Running evidence with the exact live counts (prior deaths first).
     let logX = 0;
     let logZ = -Infinity;
+    // Posterior mean of logL over the dead points so far, for H = E[logL] − logZ.
+    let meanLogL = 0;
     const killAt = (logL: number, n: number): void => {
       const next = logX - 1 / n;
-      logZ = logSumExp([logZ, logL + logX + log1mExp(next - logX)]);
+      const logWeight = logL + logX + log1mExp(next - logX);
+      const newLogZ = logSumExp([logZ, logWeight]);
+      if (newLogZ > -Infinity) {
+        const a = Math.exp(logZ - newLogZ);
+        const b = Math.exp(logWeight - newLogZ);
+        meanLogL = (a > 0 ? a * meanLogL : 0) + (b > 0 ? b * logL : 0);
+      }
+      logZ = newLogZ;
       logX = next;
     };
     for (let k = 0; k < nInit - nLive; k++) killAt(init.logL[order[k]!]!, nInit - k);
@@ -743,6 +754,7 @@ export class NestedSampler {
         logX,
         contour,
         logZ,
+        logZErr: Math.sqrt(Math.max(0, meanLogL - logZ) / nLive),
         logRemaining: logX + logSumExp(liveLogL) - Math.log(nLive) - logZ,
         proposals: rec.proposals,
         rejectedOutsidePrior: rec.outside,
