@@ -446,6 +446,9 @@ export class NestedSampler {
     let liveTheta = new Float64Array(nLive * dim);
     let liveLogL = new Float64Array(nLive);
     let liveBirth = new Float64Array(nLive).fill(-Infinity);
+    // Each live point belongs to one of two folds for life (see step 3).
+    let liveFold = new Uint8Array(nLive);
+    for (let k = 0; k < nLive; k++) liveFold[k] = k & 1;
     for (let k = 0; k < nLive; k++) {
       const src = order[nInit - nLive + k]!;
       liveU.set(uInit.subarray(src * dim, (src + 1) * dim), k * dim);
@@ -508,22 +511,27 @@ export class NestedSampler {
       const survTheta = new Float64Array(nSurv * dim);
       const survLogL = new Float64Array(nSurv);
       const survBirth = new Float64Array(nSurv);
+      const survFold = new Uint8Array(nSurv);
       for (let k = 0; k < nSurv; k++) {
         const i = idx[m + k]!;
         survU.set(liveU.subarray(i * dim, (i + 1) * dim), k * dim);
         survTheta.set(liveTheta.subarray(i * dim, (i + 1) * dim), k * dim);
         survLogL[k] = liveLogL[i]!;
         survBirth[k] = liveBirth[i]!;
+        survFold[k] = liveFold[i]!;
       }
 
-      // 3. Fit two flows, each to one half of the survivors (cross-fitting):
-      // chains that start in one half move with the flow that never saw it,
-      // so each chain's kernel is independent of its start, which the
-      // Metropolis–Hastings step below needs (a flow fits its own training
-      // points better than the rest of the contour).
-      const split = nSurv >= 4;
-      const permSurv = rng.permutation(nSurv);
-      const halves: Int32Array[] = split ? [permSurv.slice(0, nSurv >> 1), permSurv.slice(nSurv >> 1)] : [permSurv];
+      // 3. Fit two flows, one to each fold of the survivors (cross-fitting).
+      // Chains that start in fold A move with flow B, which has never been
+      // trained on fold A nor proposed its points, so a chain's kernel is
+      // independent of its start, as the Metropolis–Hastings step below needs
+      // (a flow fits its own training points better than the rest of the
+      // region, and a point it proposed is, given the flow, depleted where the
+      // flow under-covers). A chain's output joins its start's fold.
+      const foldRows: number[][] = [[], []];
+      for (let k = 0; k < nSurv; k++) foldRows[survFold[k]!]!.push(k);
+      const split = foldRows[0]!.length >= 2 && foldRows[1]!.length >= 2;
+      const halves: Int32Array[] = split ? foldRows.map((r) => Int32Array.from(r)) : [Int32Array.from({ length: nSurv }, (_, k) => k)];
       const gather = (rows: Int32Array): Float64Array => {
         const out = new Float64Array(rows.length * dim);
         rows.forEach((r, k) => out.set(survU.subarray(r * dim, (r + 1) * dim), k * dim));
@@ -555,8 +563,8 @@ export class NestedSampler {
       let logEnvelope = -Infinity;
       // Chains per group in proportion to the group's starts.
       const groups = halves.map((starts, h) => {
-        const flow = flows[split ? 1 - h : 0]!;
-        return { starts, flow, logWStart: new Float64Array(0), logWHigh: 0, logWLow: 0, threshold: 0, queue: new PointBuffer(dim, 0), head: 0, drawn: 0, queued: 0 };
+        const flow = flows[halves.length === 2 ? 1 - h : 0]!;
+        return { starts, flow, order: new Int32Array(0) as Int32Array, logWStart: new Float64Array(0), logWHigh: 0, logWLow: 0, threshold: 0, queue: new PointBuffer(dim, 0), head: 0, drawn: 0, queued: 0 };
       });
       const chainGroup = new Int32Array(m);
       const chainStart = new Int32Array(m);
@@ -612,14 +620,27 @@ export class NestedSampler {
         }
         logEnvelope = Math.max(logEnvelope, g.logWHigh);
       }
-      for (let c = 0; c < m; c++) {
-        const h = c % groups.length;
+      // Chains per fold bring each fold back to half the live points.
+      const chainsPerGroup = groups.map(() => 0);
+      if (groups.length === 2) {
+        const want0 = Math.round(nLive / 2) - groups[0]!.starts.length;
+        chainsPerGroup[0] = Math.min(m, Math.max(0, want0));
+        chainsPerGroup[1] = m - chainsPerGroup[0]!;
+      } else chainsPerGroup[0] = m;
+      const chainFold = new Uint8Array(m);
+      const needFold1 = Math.max(0, Math.round(nLive / 2) - foldRows[1]!.length);
+      for (let c = 0, h = 0, k = 0; c < m; c++, k++) {
+        while (k >= chainsPerGroup[h]!) { h++; k = 0; }
         const g = groups[h]!;
-        const k = Math.floor(c / groups.length) % g.starts.length;
+        // Starts cycle through the fold in a random order.
+        if (k % g.starts.length === 0) g.order = rng.permutation(g.starts.length);
+        const j = g.order[k % g.starts.length]!;
         chainGroup[c] = h;
-        chainStart[c] = g.starts[k]!;
-        chainStartLogW[c] = g.logWStart[k]!;
-        chainLogW[c] = g.logWStart[k]! > g.threshold ? g.logWLow : g.logWHigh;
+        chainStart[c] = g.starts[j]!;
+        chainStartLogW[c] = g.logWStart[j]!;
+        chainLogW[c] = g.logWStart[j]! > g.threshold ? g.logWLow : g.logWHigh;
+        // Without a split, outputs go to the smaller fold.
+        chainFold[c] = groups.length === 2 ? h : c < needFold1 ? 1 : 0;
       }
       const newU = new Float64Array(m * dim);
       const newTheta = new Float64Array(m * dim);
@@ -731,6 +752,9 @@ export class NestedSampler {
       liveTheta = new Float64Array(nLive * dim);
       liveLogL = new Float64Array(nLive);
       liveBirth = new Float64Array(nLive);
+      liveFold = new Uint8Array(nLive);
+      liveFold.set(survFold);
+      liveFold.set(chainFold, nSurv);
       liveU.set(survU);
       liveTheta.set(survTheta);
       liveLogL.set(survLogL);
