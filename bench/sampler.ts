@@ -1,5 +1,5 @@
 /**
- * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6]
+ * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N]
  *
  * Runs the nested sampler on PROBLEMS.md's problems and prints, per run,
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     quantile: { type: 'string' },
+    'max-seconds': { type: 'string' },
     sigma: { type: 'string' },
     patience: { type: 'string' },
     margin: { type: 'string' },
@@ -36,8 +37,8 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | KS p | wall s (train / sample / like) |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | KS p | wall s (train / sample / like) | stop |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
   const runs: Array<{ logZ: number; err: number; nLike: number }> = [];
@@ -57,6 +58,7 @@ for (const p of problems) {
       },
       onWarning: () => {},
       ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
+      ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
     });
     const r = await sampler.run({
