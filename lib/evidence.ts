@@ -131,3 +131,21 @@ export function computeEvidence(
     ess: sumW2 > 0 ? 1 / sumW2 : 0,
   };
 }
+
+/** Indices of n equally weighted draws by systematic resampling of log weights. */
+export function equalWeightIndices(logWeight: ArrayLike<number>, n: number, seed: number): Int32Array {
+  const rng = new Random(seed);
+  const out = new Int32Array(n);
+  const start = rng.uniform() / n;
+  let cum = 0;
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    const target = start + k / n;
+    while (i < logWeight.length - 1 && cum + Math.exp(logWeight[i]!) < target) {
+      cum += Math.exp(logWeight[i]!);
+      i++;
+    }
+    out[k] = i;
+  }
+  return out;
+}

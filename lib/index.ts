@@ -25,3 +25,8 @@ export { Random } from './random.js';
 export { VERSION } from './version.js';
 export * as problems from './problems.js';
 export type { Problem } from './problems.js';
+export { writePolyChord, writeLivePoints, readPolyChord, readTable, formatFortran, writeFileAtomic, LOG_ZERO } from './output.js';
+export type { PolyChordRun, WriteOptions, BirthDeathPoints } from './output.js';
+export { equalWeightIndices } from './evidence.js';
+export { RunConfigSchema, validateConfig, readConfigFile, ConfigError } from './config.js';
+export type { RunConfig } from './config.js';

@@ -6,8 +6,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { computeEvidence, type Evidence } from './evidence.js';
-import { Random } from './random.js';
+import { computeEvidence, equalWeightIndices, type Evidence } from './evidence.js';
 import type { NestedSamplingResult } from './sampler.js';
 
 /** PolyChord's log-zero: births and log-likelihoods at or below it mean −∞. */
@@ -49,24 +48,6 @@ export function writeFileAtomic(path: string, content: string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-}
-
-/** Indices of n equally weighted draws by systematic resampling of log weights. */
-export function equalWeightIndices(logWeight: ArrayLike<number>, n: number, seed: number): Int32Array {
-  const rng = new Random(seed);
-  const out = new Int32Array(n);
-  const start = rng.uniform() / n;
-  let cum = 0;
-  let i = 0;
-  for (let k = 0; k < n; k++) {
-    const target = start + k / n;
-    while (i < logWeight.length - 1 && cum + Math.exp(logWeight[i]!) < target) {
-      cum += Math.exp(logWeight[i]!);
-      i++;
-    }
-    out[k] = i;
-  }
-  return out;
 }
 
 /** Points with their contours: θ row-major [n × dim]. */

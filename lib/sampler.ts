@@ -3,7 +3,7 @@
  * survivors, proposals rejection-sampled to the prior inside the contour with
  * a running envelope, and only then the likelihood.
  */
-import { computeEvidence, logSumExp, log1mExp, type Evidence } from './evidence.js';
+import { computeEvidence, equalWeightIndices, logSumExp, log1mExp, type Evidence } from './evidence.js';
 import { Flow, type TraceMode, type TrainOptions } from './flow.js';
 import { ksUniform } from './ks.js';
 import type { Prior } from './priors.js';
@@ -254,38 +254,6 @@ class PointBuffer {
     this.logL[this.size] = logL;
     this.logW[this.size] = logW;
     this.size++;
-  }
-  /** Keeps the entries for which keep(logW) is true, in order; keep is called last-to-first when reverse. */
-  filter(keep: (logW: number) => boolean, reverse: boolean): number {
-    const n = this.size;
-    const kept = new Uint8Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = reverse ? n - 1 - k : k;
-      kept[i] = keep(this.logW[i]!) ? 1 : 0;
-    }
-    const d = this.dim;
-    let w = 0;
-    for (let i = 0; i < n; i++) {
-      if (!kept[i]) continue;
-      if (w !== i) {
-        this.u.copyWithin(w * d, i * d, (i + 1) * d);
-        this.theta.copyWithin(w * d, i * d, (i + 1) * d);
-        this.logL[w] = this.logL[i]!;
-        this.logW[w] = this.logW[i]!;
-      }
-      w++;
-    }
-    this.size = w;
-    return n - w;
-  }
-  /** Removes the first k entries. */
-  shift(k: number): void {
-    const d = this.dim;
-    this.u.copyWithin(0, k * d, this.size * d);
-    this.theta.copyWithin(0, k * d, this.size * d);
-    this.logL.copyWithin(0, k, this.size);
-    this.logW.copyWithin(0, k, this.size);
-    this.size -= k;
   }
 }
 
@@ -842,18 +810,7 @@ const PILOT_DRAWS = 1000;
 /** Systematic resampling of weighted points into n equally weighted ones. */
 export function equalWeightSamples(theta: Float64Array, logWeight: Float64Array, dim: number, n: number, seed: number): Float64Array {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
-  const rng = new Random(seed);
   const out = new Float64Array(n * dim);
-  const start = rng.uniform() / n;
-  let cum = 0;
-  let i = 0;
-  for (let k = 0; k < n; k++) {
-    const target = start + k / n;
-    while (i < logWeight.length - 1 && cum + Math.exp(logWeight[i]!) < target) {
-      cum += Math.exp(logWeight[i]!);
-      i++;
-    }
-    out.set(theta.subarray(i * dim, (i + 1) * dim), k * dim);
-  }
+  equalWeightIndices(logWeight, n, seed).forEach((i, k) => out.set(theta.subarray(i * dim, (i + 1) * dim), k * dim));
   return out;
 }
