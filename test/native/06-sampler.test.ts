@@ -45,6 +45,15 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
+  it('warns when over a quarter of the chains keep their survivor', async () => {
+    const p = gaussian(2);
+    const warnings: string[] = [];
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 2, envelopeQuantile: 0.02, maxIterations: 4, onWarning: (w) => warnings.push(w) }).run();
+    const heavy = r.iterations.find((it) => it.stayed > 0.25 * it.killed);
+    expect(heavy).toBeDefined();
+    expect(warnings.some((w) => /chains kept their survivor/.test(w))).toBe(true);
+  });
+
   it('Rosenbrock 2-D matches the reference log Z', async () => {
     const p = rosenbrock(2);
     const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 500, seed: 2, onWarning: () => {} }).run();
