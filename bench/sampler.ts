@@ -20,6 +20,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     quantile: { type: 'string' },
+    tempered: { type: 'string' },
     'max-seconds': { type: 'string' },
     sigma: { type: 'string' },
     patience: { type: 'string' },
@@ -37,8 +38,8 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | KS p | wall s (train / sample / like) | stop |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | wall s (train / sample / like) | stop |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
   const runs: Array<{ logZ: number; err: number; nLike: number }> = [];
@@ -58,12 +59,13 @@ for (const p of problems) {
       },
       onWarning: () => {},
       ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
+      ...(values.tempered !== undefined ? { temperedFraction: Number(values.tempered) } : {}),
       ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose
-        ? (it) => console.error(`${p.name} it ${it.iteration} logX ${it.logX.toFixed(2)} L* ${it.contour.toFixed(2)} calls ${it.likelihoodCalls} eff ${it.efficiency.toFixed(2)} props ${it.proposals} stayed ${it.stayed} logW ${it.logEnvelope.toFixed(2)} p ${it.insertionPValue.toFixed(3)}`)
+        ? (it) => console.error(`${p.name} it ${it.iteration} logX ${it.logX.toFixed(2)} L* ${it.contour.toFixed(2)} calls ${it.likelihoodCalls} eff ${it.efficiency.toFixed(2)} props ${it.proposals} stayed ${it.stayed} unfound ${it.unfound} dr ${it.delayedMoved}/${it.delayedTries} local ${it.localMoved}/${it.localTries} s ${it.localScale.toFixed(3)} logW ${it.logEnvelope.toFixed(2)} p ${it.insertionPValue.toFixed(3)}`)
         : undefined,
     });
     const wall = (performance.now() - t0) / 1000;
@@ -74,7 +76,7 @@ for (const p of problems) {
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
     runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike });
     console.log(
-      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
+      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
     );
   }
   if (runs.length > 1) {

@@ -130,6 +130,9 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
     tolerance: config.tolerance,
     ...(config.killFraction !== undefined ? { killFraction: config.killFraction } : {}),
     ...(config.envelopeQuantile !== undefined ? { envelopeQuantile: config.envelopeQuantile } : {}),
+    ...(config.temperedFraction !== undefined ? { temperedFraction: config.temperedFraction } : {}),
+    ...(config.maxFlowCallsPerPoint !== undefined ? { maxFlowCallsPerPoint: config.maxFlowCallsPerPoint } : {}),
+    ...(config.localSteps !== undefined ? { localSteps: config.localSteps } : {}),
     ...(config.maxCalls !== undefined ? { maxCalls: config.maxCalls } : {}),
     ...(config.maxIterations !== undefined ? { maxIterations: config.maxIterations } : {}),
     ...(config.maxSeconds !== undefined ? { maxSeconds: config.maxSeconds } : {}),
@@ -181,7 +184,7 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
       });
     } else if (!flags.quiet) {
       process.stderr.write(
-        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
+        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} local ${it.unfound} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
       );
     }
   };

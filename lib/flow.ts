@@ -84,6 +84,12 @@ export interface OdeOptions {
   trace?: TraceMode;
   /** Hutchinson probes. */
   probes?: number;
+  /**
+   * sample() only: draw the latent z from N(0, baseScale² I) — a wider
+   * (tempered) version of the flow. logProb is still the flow's own log q(x),
+   * so the caller can weigh the draws (z is returned). Default 1.
+   */
+  baseScale?: number;
 }
 
 /** Samples with their exact log-density under the flow. */
@@ -177,13 +183,16 @@ export class Flow {
     return run;
   }
 
-  #ode(options: OdeOptions | undefined): { steps: number; trace: 'exact' | 'hutchinson'; probes: number } {
+  #ode(options: OdeOptions | undefined): { steps: number; trace: 'exact' | 'hutchinson'; probes: number; baseScale?: number } {
     const steps = checkPositiveInt(options?.steps ?? this.#options.odeSteps, 'options.steps');
     const mode = options?.trace ?? this.#options.trace;
     if (!['auto', 'exact', 'hutchinson'].includes(mode)) throw new RangeError(`options.trace must be 'auto', 'exact' or 'hutchinson', got ${String(mode)}`);
     const trace = mode === 'auto' ? (this.dim <= this.#options.exactTraceMaxDim ? 'exact' : 'hutchinson') : mode;
     const probes = checkPositiveInt(options?.probes ?? this.#options.hutchinsonProbes, 'options.probes');
-    return { steps, trace, probes };
+    if (options?.baseScale === undefined) return { steps, trace, probes };
+    const baseScale = options.baseScale;
+    if (typeof baseScale !== 'number' || !(baseScale >= 1e-3 && baseScale <= 1e3)) throw new RangeError(`options.baseScale must be a number in [1e-3, 1e3], got ${String(baseScale)}`);
+    return { steps, trace, probes, baseScale };
   }
 
   /**

@@ -18,6 +18,7 @@ export interface NativeOdeOptions {
   steps?: number;
   trace?: 'exact' | 'hutchinson';
   probes?: number;
+  baseScale?: number;
 }
 
 export interface NativeFlowInfo {

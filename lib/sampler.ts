@@ -61,6 +61,20 @@ export interface NestedSamplerOptions {
    * rate (a poor flow then costs chains that stay, not a stall). Default 0.01.
    */
   minWeightPassRate?: number;
+  /**
+   * A chain whose flow candidates fall outside the contour this many times
+   * (fewer when the flow's candidates land inside often) moves by local
+   * random-walk steps instead. Default 12.
+   */
+  maxFlowCallsPerPoint?: number;
+  /** Random-walk Metropolis steps (one likelihood call each) for such a chain. Default max(4, dim). */
+  localSteps?: number;
+  /**
+   * Fraction of proposals from the tempered flow (latent z ~ N(0, τ² I), τ
+   * from how far the other fold's points sit in the flow's latent space).
+   * Default 0.2; 0 turns it off.
+   */
+  temperedFraction?: number;
   /** Stop after this many likelihood calls (checked between iterations). */
   maxCalls?: number;
   /** Stop after this many iterations. */
@@ -99,8 +113,20 @@ export interface IterationRecord {
   rejectedOutsidePrior: number;
   rejectedByWeight: number;
   rejectedByContour: number;
-  /** Chains that kept their survivor (the proposal was refused by the Metropolis–Hastings step). */
+  /** Chains that kept their survivor (flow candidate refused and the delayed-rejection step refused too). */
   stayed: number;
+  /** Chains whose flow candidates all fell outside the contour, so they moved by local steps. */
+  unfound: number;
+  /** Refused chains given a delayed-rejection local step, and how many of those moved. */
+  delayedTries: number;
+  delayedMoved: number;
+  /** Random-walk proposals (delayed-rejection and local steps) and how many landed inside the contour. */
+  localTries: number;
+  localMoved: number;
+  /** Likelihood calls of the random-walk steps (proposals outside the prior or refused by the delayed-rejection ratio cost none). */
+  localCalls: number;
+  /** Random-walk step this iteration, in units of the live points' Cholesky factor. */
+  localScale: number;
   /** Likelihood calls this iteration. */
   likelihoodCalls: number;
   /** Accepted points per likelihood call. */
@@ -154,7 +180,7 @@ export interface NestedSamplingResult {
   stopReason: StopReason;
   warnings: string[];
   /** Totals. */
-  counts: { proposals: number; rejectedOutsidePrior: number; rejectedByWeight: number; rejectedByContour: number; stayed: number };
+  counts: { proposals: number; rejectedOutsidePrior: number; rejectedByWeight: number; rejectedByContour: number; stayed: number; unfound: number; localTries: number; localMoved: number };
   /** Milliseconds spent. */
   timings: { total: number; train: number; sample: number; likelihood: number };
   /** Equal-weight posterior samples (systematic resampling), row-major [n × dim]. Default n: ESS. */
@@ -320,6 +346,13 @@ export class NestedSampler {
         if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new RangeError(`envelopeQuantile must be in (0, 1], got ${String(v)}`);
         return v;
       })(),
+      temperedFraction: (() => {
+        const v = options.temperedFraction ?? 0.2;
+        if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new RangeError(`temperedFraction must be in [0, 1), got ${String(v)}`);
+        return v;
+      })(),
+      maxFlowCallsPerPoint: positiveInt(options.maxFlowCallsPerPoint ?? 12, 'maxFlowCallsPerPoint', 1),
+      localSteps: positiveInt(options.localSteps ?? Math.max(4, dim), 'localSteps', 1),
       maxProposalsPerIteration: positiveInt(options.maxProposalsPerIteration ?? 10_000_000, 'maxProposalsPerIteration', 1),
       paramNames: paramNames.map(String),
       flow: options.flow ?? {},
@@ -384,7 +417,7 @@ export class NestedSampler {
     // empirical distribution): by default at most 2 Adam steps per point.
     const stepsFor = (n: number): number => trainOpts.steps ?? Math.max(20, Math.min(300, 2 * n));
     const timings = { total: 0, train: 0, sample: 0, likelihood: 0 };
-    const counts = { proposals: 0, rejectedOutsidePrior: 0, rejectedByWeight: 0, rejectedByContour: 0, stayed: 0 };
+    const counts = { proposals: 0, rejectedOutsidePrior: 0, rejectedByWeight: 0, rejectedByContour: 0, stayed: 0, unfound: 0, localTries: 0, localMoved: 0 };
     const warnings: string[] = [];
     const warn = (m: string): void => {
       warnings.push(m);
@@ -401,6 +434,41 @@ export class NestedSampler {
       timings.likelihood += performance.now() - t0;
       nLike += n;
       return { theta, logL };
+    };
+
+    // Proposals come from a mixture of the flow and a tempered copy of it
+    // (latent z ~ N(0, τ² I)), which covers what a fold's flow leaves out.
+    const drawMixture = async (flow: Flow, tau: number, n: number): Promise<{ x: Float64Array; logW: Float64Array }> => {
+      let nTempered = 0;
+      for (let i = 0; i < n; i++) if (rng.uniform() < o.temperedFraction) nTempered++;
+      const x = new Float64Array(n * dim);
+      const logProb = new Float64Array(n);
+      const z = new Float64Array(n * dim);
+      const parts = [
+        { count: n - nTempered, scale: 1 },
+        { count: nTempered, scale: tau },
+      ];
+      let row = 0;
+      for (const part of parts) {
+        if (part.count === 0) continue;
+        const d = await flow.sample(part.count, part.scale === 1 ? undefined : { baseScale: part.scale });
+        x.set(d.x, row * dim);
+        z.set(d.z, row * dim);
+        logProb.set(d.logProb, row);
+        row += part.count;
+      }
+      // Shuffled, the stream is an iid draw from the mixture.
+      const perm = rng.permutation(n);
+      const xs = new Float64Array(n * dim);
+      const zs = new Float64Array(n * dim);
+      const lp = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = perm[i]!;
+        xs.set(x.subarray(k * dim, (k + 1) * dim), i * dim);
+        zs.set(z.subarray(k * dim, (k + 1) * dim), i * dim);
+        lp[i] = logProb[k]!;
+      }
+      return { x: xs, logW: mixtureLogW(lp, zs, dim, tau, o.temperedFraction) };
     };
 
     // 1. Start: nLive × boost prior draws; the best nLive live, the rest dead.
@@ -449,7 +517,8 @@ export class NestedSampler {
     let stopReason: StopReason = 'converged';
     // Rates from the last iteration, to size the proposal batches.
     let weightPassRate = 0.1; // proposals passing the cube and weight tests
-    let contourPassRate = 0.7; // of the likelihood calls, inside the contour
+    let flowContourRate = 0.7; // of the flow candidates' likelihood calls, inside the contour
+    let localScale = 1 / Math.sqrt(dim); // random-walk step, in units of the live points' spread
     const mNominal = Math.max(1, Math.min(nLive - 1, Math.round(o.killFraction * nLive)));
 
     for (let it = 0; ; it++) {
@@ -525,7 +594,7 @@ export class NestedSampler {
       // That is 1 unless the survivor lies where the flow under-covers
       // (w_s > W), so W need not bound w: a low W saves proposals and calls,
       // and the rare chain that stays keeps every new point uniform.
-      const rec = { proposals: 0, outside: 0, weight: 0, contour: 0, stayed: 0, calls: 0, likeMs: 0, capped: false };
+      const rec = { proposals: 0, outside: 0, weight: 0, contour: 0, stayed: 0, calls: 0, likeMs: 0, capped: false, flowCalls: 0, flowInside: 0, unfound: 0, delayedTries: 0, delayedMoved: 0, localTries: 0, localMoved: 0, localCalls: 0 };
       const callsBefore = nLike;
       const likeBefore = timings.likelihood;
       let sampleMs = 0;
@@ -533,7 +602,7 @@ export class NestedSampler {
       // Chains per group in proportion to the group's starts.
       const groups = halves.map((starts, h) => {
         const flow = flows[halves.length === 2 ? 1 - h : 0]!;
-        return { starts, flow, order: new Int32Array(0) as Int32Array, logWStart: new Float64Array(0), logWHigh: 0, logWLow: 0, threshold: 0, queue: new PointBuffer(dim, 0), head: 0, drawn: 0, queued: 0 };
+        return { starts, flow, tau: 1, order: new Int32Array(0) as Int32Array, logWStart: new Float64Array(0), logWHigh: 0, logWLow: 0, threshold: 0, queue: new PointBuffer(dim, 0), head: 0, drawn: 0, queued: 0 };
       });
       const chainGroup = new Int32Array(m);
       const chainStart = new Int32Array(m);
@@ -541,9 +610,13 @@ export class NestedSampler {
       const chainStartLogW = new Float64Array(m);
       for (const g of groups) {
         t0 = performance.now();
-        const logQ = await g.flow.logProb(gather(g.starts));
+        const inv = await g.flow.inverse(gather(g.starts));
         sampleMs += performance.now() - t0;
-        g.logWStart = logQ.map((v) => -v);
+        // A flow fitted to one fold is too narrow for the other (its points sit
+        // at |z|² well above dim): widen the tempered component to match.
+        const zz = Float64Array.from({ length: g.starts.length }, (_, k) => sumSquares(inv.z, k, dim)).sort();
+        g.tau = Math.min(4, Math.max(1.25, 1.25 * Math.sqrt(zz[zz.length >> 1]! / dim)));
+        g.logWStart = mixtureLogW(inv.logProb, inv.z, dim, g.tau, o.temperedFraction);
         const n = g.starts.length;
         const sorted = Float64Array.from(g.logWStart).sort();
         // W for a chain comes from the other starts of its group (leave-one-out),
@@ -557,7 +630,7 @@ export class NestedSampler {
         // starts) would pass the weight test at minWeightPassRate, so a bad
         // flow costs chains that stay rather than a stalled iteration.
         t0 = performance.now();
-        const pilot = await g.flow.sample(PILOT_DRAWS);
+        const pilot = await drawMixture(g.flow, g.tau, PILOT_DRAWS);
         sampleMs += performance.now() - t0;
         rec.proposals += PILOT_DRAWS;
         const pilotLogW: number[] = [];
@@ -567,7 +640,7 @@ export class NestedSampler {
             const v = pilot.x[c * dim + j]!;
             if (!(v > 0 && v < 1)) inside = false;
           }
-          if (inside) pilotLogW.push(-pilot.logProb[c]!);
+          if (inside) pilotLogW.push(pilot.logW[c]!);
         }
         const passRate = (logW: number): number => {
           let sum = 0;
@@ -614,8 +687,25 @@ export class NestedSampler {
       const newU = new Float64Array(m * dim);
       const newTheta = new Float64Array(m * dim);
       const newLogL = new Float64Array(m);
+      // Per chain: likelihood calls spent on flow candidates, and the refused candidate's log w.
+      const chainFlowCalls = new Int32Array(m);
+      const refusedLogW = new Float64Array(m);
+      const refused: number[] = [];
+      const unfound: number[] = [];
+      // A chain gives up on the flow after maxFlowCalls candidates outside the
+      // contour; whether it does depends on the draws alone, not on its start,
+      // so the chain may then move by local steps instead (a state-independent
+      // mixture of two kernels that both keep the contour's uniform law).
+      // A flow whose candidates rarely land inside gets few tries (local steps are cheaper).
+      const flowCallsWanted = Math.ceil(2 / flowContourRate);
+      const maxFlowCalls = Math.min(o.maxFlowCallsPerPoint, flowCallsWanted > o.maxFlowCallsPerPoint ? 3 : Math.max(3, flowCallsWanted));
       let pending = Array.from({ length: m }, (_, c) => c);
-
+      const copyStart = (c: number): void => {
+        const k = chainStart[c]!;
+        newU.set(survU.subarray(k * dim, (k + 1) * dim), c * dim);
+        newTheta.set(survTheta.subarray(k * dim, (k + 1) * dim), c * dim);
+        newLogL[c] = survLogL[k]!;
+      };
       const refill = async (g: (typeof groups)[number], need: number): Promise<void> => {
         if (rec.proposals > o.maxProposalsPerIteration)
           throw new Error(
@@ -624,9 +714,10 @@ export class NestedSampler {
           );
         // Pass rates: this group's so far this iteration, else the last iteration's.
         const passRate = g.drawn >= 1000 ? Math.max(1e-6, g.queued / g.drawn) : weightPassRate;
-        const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need) / (passRate * contourPassRate))));
+        // No chain takes more than maxFlowCalls candidates.
+        const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need * Math.min(maxFlowCalls, 1 / flowContourRate)) / passRate)));
         const ts = performance.now();
-        const draws = await g.flow.sample(nCand);
+        const draws = await drawMixture(g.flow, g.tau, nCand);
         g.drawn += nCand;
         sampleMs += performance.now() - ts;
         rec.proposals += nCand;
@@ -639,7 +730,7 @@ export class NestedSampler {
             if (!(v > 0 && v < 1)) inside = false;
           }
           if (!inside) { rec.outside++; continue; }
-          const logw = -draws.logProb[c]!;
+          const logw = draws.logW[c]!;
           // Free weight test against the group's larger envelope; chains with the smaller one thin further.
           if (Math.log(rng.uniform()) >= logw - g.logWHigh) { rec.weight++; continue; }
           g.queue.push(draws.x, c, logw);
@@ -671,11 +762,16 @@ export class NestedSampler {
         }
         // 5. Only now the likelihood, once per pending chain.
         const { theta, logL } = await evaluate(batchU, pending.length);
+        rec.flowCalls += pending.length;
         const still: number[] = [];
         for (let b = 0; b < pending.length; b++) {
           const c = pending[b]!;
-          if (!(logL[b]! > contour)) { rec.contour++; still.push(c); continue; }
-          const k = chainStart[c]!;
+          if (!(logL[b]! > contour)) {
+            rec.contour++;
+            if (++chainFlowCalls[c]! >= maxFlowCalls) unfound.push(c);
+            else still.push(c);
+            continue;
+          }
           const logWChain = chainLogW[c]!;
           const logAccept = Math.max(batchLogW[b]!, logWChain) - Math.max(chainStartLogW[c]!, logWChain);
           if (logAccept >= 0 || Math.log(rng.uniform()) < logAccept) {
@@ -683,20 +779,127 @@ export class NestedSampler {
             newTheta.set(theta.subarray(b * dim, (b + 1) * dim), c * dim);
             newLogL[c] = logL[b]!;
           } else {
-            rec.stayed++;
-            newU.set(survU.subarray(k * dim, (k + 1) * dim), c * dim);
-            newTheta.set(survTheta.subarray(k * dim, (k + 1) * dim), c * dim);
-            newLogL[c] = survLogL[k]!;
+            refusedLogW[c] = batchLogW[b]!;
+            refused.push(c);
           }
         }
         pending = still;
       }
+      rec.flowInside = rec.flowCalls - rec.contour;
+
+      // 5b. A refused chain gets a second, local proposal y2 = x + s·L·ε
+      // (L: Cholesky factor of the covariance of the points its flow was
+      // trained on), accepted by delayed rejection (Tierney & Mira 1999) with
+      // probability 1_C(y2) · (1 − W̃1/W̃2)⁺ / (1 − W̃1/W̃x), W̃ = max(w, W):
+      // the flow proposal cancels (it does not depend on the start) and the
+      // random walk is symmetric. The ratio needs only the flow, so the
+      // likelihood is called only for a step that the ratio lets through.
+      const choleskyOf = groups.map((g, h) => {
+        const rows = halves.length === 2 ? halves[1 - h]! : g.starts;
+        return covarianceCholesky(gather(rows), rows.length, dim);
+      });
+      const localProposal = (c: number, from: Float64Array, fromRow: number, out: Float64Array, outRow: number): boolean => {
+        const L = choleskyOf[chainGroup[c]!]!;
+        const eps = new Float64Array(dim);
+        for (let j = 0; j < dim; j++) eps[j] = rng.normal();
+        let inside = true;
+        for (let j = 0; j < dim; j++) {
+          let v = from[fromRow * dim + j]!;
+          for (let k = 0; k <= j; k++) v += localScale * L[j * dim + k]! * eps[k]!;
+          out[outRow * dim + j] = v;
+          if (!(v > 0 && v < 1)) inside = false;
+        }
+        return inside;
+      };
+      if (refused.length > 0) {
+        const y2 = new Float64Array(refused.length * dim);
+        const inCube = refused.map((c, b) => localProposal(c, survU, chainStart[c]!, y2, b));
+        const logW2 = new Float64Array(refused.length).fill(Infinity);
+        for (let h = 0; h < groups.length; h++) {
+          const rows = refused.map((c, b) => (chainGroup[c] === h && inCube[b] ? b : -1)).filter((b) => b >= 0);
+          if (rows.length === 0) continue;
+          const xs = new Float64Array(rows.length * dim);
+          rows.forEach((b, k) => xs.set(y2.subarray(b * dim, (b + 1) * dim), k * dim));
+          const ts = performance.now();
+          const inv = await groups[h]!.flow.inverse(xs);
+          sampleMs += performance.now() - ts;
+          const lw2 = mixtureLogW(inv.logProb, inv.z, dim, groups[h]!.tau, o.temperedFraction);
+          rows.forEach((b, k) => (logW2[b] = lw2[k]!));
+        }
+        const toEvaluate: number[] = [];
+        for (let b = 0; b < refused.length; b++) {
+          const c = refused[b]!;
+          rec.delayedTries++;
+          if (!inCube[b]) { copyStart(c); continue; }
+          const lw = chainLogW[c]!;
+          const t1 = Math.max(refusedLogW[c]!, lw);
+          const tx = Math.max(chainStartLogW[c]!, lw);
+          const t2 = Math.max(logW2[b]!, lw);
+          const accept = t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
+          if (rng.uniform() < accept) toEvaluate.push(b);
+          else copyStart(c);
+        }
+        if (toEvaluate.length > 0) {
+          const u = new Float64Array(toEvaluate.length * dim);
+          toEvaluate.forEach((b, k) => u.set(y2.subarray(b * dim, (b + 1) * dim), k * dim));
+          const { theta, logL } = await evaluate(u, toEvaluate.length);
+          rec.localCalls += toEvaluate.length;
+          toEvaluate.forEach((b, k) => {
+            const c = refused[b]!;
+            rec.localTries++;
+            if (logL[k]! > contour) {
+              rec.delayedMoved++;
+              rec.localMoved++;
+              newU.set(u.subarray(k * dim, (k + 1) * dim), c * dim);
+              newTheta.set(theta.subarray(k * dim, (k + 1) * dim), c * dim);
+              newLogL[c] = logL[k]!;
+            } else copyStart(c);
+          });
+        }
+        rec.stayed = refused.length - rec.delayedMoved;
+      }
+
+      // 5c. Chains whose flow candidates all fell outside the contour walk
+      // from their start: localSteps random-walk Metropolis steps inside it.
+      if (unfound.length > 0) {
+        for (const c of unfound) copyStart(c);
+        const y = new Float64Array(unfound.length * dim);
+        for (let step = 0; step < o.localSteps; step++) {
+          const rows: number[] = [];
+          unfound.forEach((c, b) => {
+            if (localProposal(c, newU, c, y, b)) rows.push(b);
+          });
+          rec.localTries += unfound.length;
+          let moved = 0;
+          if (rows.length > 0) {
+            const u = new Float64Array(rows.length * dim);
+            rows.forEach((b, k) => u.set(y.subarray(b * dim, (b + 1) * dim), k * dim));
+            const { theta, logL } = await evaluate(u, rows.length);
+            rec.localCalls += rows.length;
+            rows.forEach((b, k) => {
+              if (!(logL[k]! > contour)) return;
+              const c = unfound[b]!;
+              moved++;
+              newU.set(u.subarray(k * dim, (k + 1) * dim), c * dim);
+              newTheta.set(theta.subarray(k * dim, (k + 1) * dim), c * dim);
+              newLogL[c] = logL[k]!;
+            });
+          }
+          rec.localMoved += moved;
+          // The region shrinks every iteration: retune the step as the walk goes.
+          if (unfound.length >= 50) localScale = retuneScale(localScale, moved / unfound.length, 0.05);
+        }
+      }
+      rec.unfound = unfound.length;
       rec.calls = nLike - callsBefore;
       rec.likeMs = timings.likelihood - likeBefore;
       timings.sample += sampleMs;
       const queued = rec.proposals - rec.outside - rec.weight;
       weightPassRate = Math.max(1e-5, queued / Math.max(1, rec.proposals));
-      contourPassRate = Math.max(0.01, (rec.calls - rec.contour) / Math.max(1, rec.calls));
+      flowContourRate = Math.max(0.01, rec.flowInside / Math.max(1, rec.flowCalls));
+      // Random-walk scale: aim at a quarter of local steps inside the contour.
+      const scaleUsedThisIteration = localScale;
+      if (unfound.length < 50 && rec.localTries >= 20) localScale = retuneScale(localScale, rec.localMoved / rec.localTries, 0.5);
 
       // Insertion indices of the new points among the survivors: uniform if
       // the new points are uniform inside the contour. All m share the same
@@ -740,6 +943,9 @@ export class NestedSampler {
       counts.rejectedByWeight += rec.weight;
       counts.rejectedByContour += rec.contour;
       counts.stayed += rec.stayed;
+      counts.unfound += rec.unfound;
+      counts.localTries += rec.localTries;
+      counts.localMoved += rec.localMoved;
       // Many chains keeping their survivor mean the flow misses much of the
       // region; copies then feed both flows and can collapse the live set
       // (Rosenbrock 8-D: from 25% stayed on, log Z ended 8σ low).
@@ -761,6 +967,13 @@ export class NestedSampler {
         rejectedByWeight: rec.weight,
         rejectedByContour: rec.contour,
         stayed: rec.stayed,
+        unfound: rec.unfound,
+        delayedTries: rec.delayedTries,
+        delayedMoved: rec.delayedMoved,
+        localTries: rec.localTries,
+        localMoved: rec.localMoved,
+        localCalls: rec.localCalls,
+        localScale: scaleUsedThisIteration,
         likelihoodCalls: rec.calls,
         efficiency: m / Math.max(1, rec.calls),
         logEnvelope,
@@ -814,6 +1027,65 @@ export class NestedSampler {
 
 /** Flow draws per group and iteration that size the envelope cap. */
 const PILOT_DRAWS = 1000;
+
+function sumSquares(z: Float64Array, row: number, dim: number): number {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += z[row * dim + j]! ** 2;
+  return s;
+}
+
+/**
+ * log w = −log Q for Q = (1 − ε) q + ε q_τ, where q_τ is the flow with its
+ * latent drawn from N(0, τ² I): q_τ(x) = q(x) · N(z; 0, τ²) / N(z; 0, 1).
+ */
+export function mixtureLogW(logQ: Float64Array, z: Float64Array, dim: number, tau: number, epsilon: number): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(logQ.length);
+  const a = Math.log1p(-epsilon);
+  const b = Math.log(epsilon) - dim * Math.log(tau);
+  const c = 0.5 * (1 - 1 / (tau * tau));
+  for (let i = 0; i < logQ.length; i++) {
+    const t = b + c * sumSquares(z, i, dim);
+    const m = Math.max(a, t);
+    out[i] = -(logQ[i]! + m + Math.log(Math.exp(a - m) + Math.exp(t - m)));
+  }
+  return out;
+}
+
+/**
+ * Random-walk step for a quarter of the steps inside the contour: across a
+ * thin region the acceptance is about width/step, so scale by acceptance/0.25.
+ */
+function retuneScale(scale: number, acceptance: number, minFactor: number): number {
+  const factor = Math.min(2, Math.max(minFactor, acceptance / 0.25));
+  return Math.min(2, Math.max(1e-6, scale * factor));
+}
+
+/**
+ * Lower Cholesky factor (row-major dim×dim) of the sample covariance of n rows;
+ * a small ridge keeps it defined when the points are few or repeated.
+ */
+export function covarianceCholesky(x: Float64Array, n: number, dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j]! += x[i * dim + j]! / n;
+  const cov = new Float64Array(dim * dim);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) {
+      const dj = x[i * dim + j]! - mean[j]!;
+      for (let k = 0; k <= j; k++) cov[j * dim + k]! += (dj * (x[i * dim + k]! - mean[k]!)) / Math.max(1, n - 1);
+    }
+  let trace = 0;
+  for (let j = 0; j < dim; j++) trace += cov[j * dim + j]!;
+  const ridge = 1e-9 * Math.max(trace / dim, 1e-12) + 1e-15;
+  const L = new Float64Array(dim * dim);
+  for (let j = 0; j < dim; j++) {
+    for (let k = 0; k <= j; k++) {
+      let v = cov[j * dim + k]! + (j === k ? ridge : 0);
+      for (let p = 0; p < k; p++) v -= L[j * dim + p]! * L[k * dim + p]!;
+      L[j * dim + k] = j === k ? Math.sqrt(Math.max(v, ridge)) : v / L[k * dim + k]!;
+    }
+  }
+  return L;
+}
 
 /** Systematic resampling of weighted points into n equally weighted ones. */
 export function equalWeightSamples(theta: Float64Array, logWeight: Float64Array, dim: number, n: number, seed: number): Float64Array {

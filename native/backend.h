@@ -41,6 +41,7 @@ struct OdeSpec {
   double t0 = 0.0, t1 = 1.0;        // direction follows t1 - t0
   TraceMode trace = TraceMode::Exact;
   int probes = 1;                   // Hutchinson probes per trajectory
+  double baseScale = 1.0;           // sample() draws z ~ N(0, baseScale² I); logProb stays the flow's own
 };
 
 class Backend {

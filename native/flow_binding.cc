@@ -113,6 +113,7 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
         throw ArgError{!t.IsString() ? false : true, "options.trace must be 'exact' or 'hutchinson'"};
     }
     o.integer("probes", spec.probes, 1, 1024);
+    o.number("baseScale", spec.baseScale, 1e-3, 1e3);
     return spec;
   }
 

@@ -130,7 +130,7 @@ TrainResult FlowCore::train(const double* x, int n, const TrainOptions& options)
 void FlowCore::sample(int n, const OdeSpec& ode, double* x, double* logProb, double* z) {
   const int d = shape_.dim;
   std::vector<double> y(static_cast<std::size_t>(n) * d), integral(n);
-  for (auto& v : y) v = rng_.normal();
+  for (auto& v : y) v = ode.baseScale * rng_.normal();
   std::vector<double> logBase(n);
   for (int i = 0; i < n; ++i) logBase[i] = logStdNormal(&y[static_cast<std::size_t>(i) * d], d);
   if (z) std::memcpy(z, y.data(), sizeof(double) * y.size());

@@ -36,19 +36,32 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     }
   });
 
-  it('with a low envelope (quantile 0.5) many chains stay, and the evidence still matches', async () => {
-    // The Metropolis–Hastings step keeps new points uniform however low W is;
-    // a wrong acceptance ratio would bias log Z here.
+  it('with a low envelope (quantile 0.5) many flow candidates are refused, and the evidence still matches', async () => {
+    // The Metropolis–Hastings step and its delayed-rejection second stage keep
+    // new points uniform however low W is; a wrong acceptance ratio would bias log Z here.
     const p = gaussian(2);
     const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 6, envelopeQuantile: 0.5, onWarning: () => {} }).run();
-    expect(r.counts.stayed).toBeGreaterThan(0.05 * (r.dead.logL.length - 300));
+    const refused = r.iterations.reduce((s, it) => s + it.delayedTries, 0);
+    const movedLocally = r.iterations.reduce((s, it) => s + it.delayedMoved, 0);
+    expect(refused).toBeGreaterThan(0.05 * (r.dead.logL.length - 300));
+    expect(movedLocally).toBeGreaterThan(0);
+    expect(r.counts.stayed).toBe(refused - movedLocally);
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+  });
+
+  it('chains whose flow candidates miss the contour move by local steps, and the evidence still matches', async () => {
+    // One flow candidate per chain: every miss sends the chain on a random walk.
+    const p = gaussian(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 7, maxFlowCallsPerPoint: 1, onWarning: () => {} }).run();
+    expect(r.counts.unfound).toBeGreaterThan(0.05 * (r.dead.logL.length - 300));
+    expect(r.counts.localMoved).toBeGreaterThan(0);
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
   it('warns when over a quarter of the chains keep their survivor', async () => {
     const p = gaussian(2);
     const warnings: string[] = [];
-    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 2, envelopeQuantile: 0.02, maxIterations: 4, onWarning: (w) => warnings.push(w) }).run();
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 2, envelopeQuantile: 0.02, temperedFraction: 0, maxIterations: 4, onWarning: (w) => warnings.push(w) }).run();
     const heavy = r.iterations.find((it) => it.stayed > 0.25 * it.killed);
     expect(heavy).toBeDefined();
     expect(warnings.some((w) => /chains kept their survivor/.test(w))).toBe(true);
@@ -77,12 +90,13 @@ describe('NestedSampler: honest counting', () => {
       expect(v).toBeGreaterThanOrEqual(-5);
       expect(v).toBeLessThanOrEqual(5);
     }
-    // Every call is a prior draw or, per iteration, one in-contour point per chain or a contour-rejected one:
-    // nothing the free tests rejected was evaluated.
+    // Every call is a prior draw or, per iteration, one in-contour flow candidate per chain that found one,
+    // a contour-rejected candidate, or a local step: nothing the free tests rejected was evaluated.
     let iterationCalls = 0;
     let weightRejected = 0;
     for (const it of r.iterations) {
-      expect(it.likelihoodCalls).toBe(it.killed + it.rejectedByContour);
+      expect(it.likelihoodCalls).toBe(it.killed - it.unfound + it.rejectedByContour + it.localCalls);
+      expect(it.localCalls).toBeLessThanOrEqual(it.localTries);
       expect(it.proposals).toBeGreaterThanOrEqual(it.rejectedOutsidePrior + it.rejectedByWeight + it.likelihoodCalls);
       iterationCalls += it.likelihoodCalls;
       weightRejected += it.rejectedByWeight;
