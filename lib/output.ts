@@ -37,12 +37,13 @@ function row(values: ArrayLike<number>): string {
 }
 
 /** Writes a file atomically: temporary name, fsync, rename. */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
+  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, content);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

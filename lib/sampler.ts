@@ -3,6 +3,9 @@
  * survivors, proposals rejection-sampled to the prior inside the contour with
  * a running envelope, and only then the likelihood.
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CheckpointError, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { computeEvidence, equalWeightIndices, logSumExp, log1mExp, type Evidence } from './evidence.js';
 import { Flow, type TraceMode, type TrainOptions } from './flow.js';
 import { ksUniform } from './ks.js';
@@ -195,6 +198,26 @@ export interface RunOptions {
   onLive?: (live: { theta: Float64Array; logL: Float64Array; logLBirth: Float64Array }) => void;
   /** Aborts between iterations; the result so far is returned (stopReason 'aborted'). */
   signal?: AbortSignal;
+  /**
+   * Write checkpoints to `path` (atomically: temporary file, fsync, rename)
+   * every `everyIterations` iterations (default 1) or `everySeconds` seconds
+   * (default Infinity), when the run stops (a finished run, or one stopped by
+   * a cap or the signal, which can be resumed), and before an error escapes.
+   */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Continue from this checkpoint: the run ends with exactly the dead points,
+   * log Z and nLike of an uninterrupted run with the same settings (CPU
+   * backend). A finished run's checkpoint returns its result without work.
+   */
+  resume?: string;
+}
+
+/** Where and how often {@link NestedSampler.run} writes checkpoints. */
+export interface CheckpointOptions {
+  path: string;
+  everyIterations?: number;
+  everySeconds?: number;
 }
 
 function positiveInt(value: unknown, name: string, min: number): number {
@@ -367,6 +390,61 @@ export class NestedSampler {
 
   readonly #flows: [Flow, Flow];
 
+  /** The settings a checkpoint must share with the run that resumes it. */
+  #fingerprint(): Record<string, unknown> {
+    const o = this.#opts;
+    return {
+      dim: this.dim,
+      nLive: this.nLive,
+      seed: o.seed,
+      killFraction: o.killFraction,
+      tolerance: o.tolerance,
+      priorBoost: o.priorBoost,
+      envelopeQuantile: o.envelopeQuantile,
+      envelopeMargin: o.envelopeMargin,
+      minWeightPassRate: o.minWeightPassRate,
+      temperedFraction: o.temperedFraction,
+      maxFlowCallsPerPoint: o.maxFlowCallsPerPoint,
+      localSteps: o.localSteps,
+      flow: JSON.parse(JSON.stringify(o.flow)) as unknown,
+    };
+  }
+
+  #readResume(path: unknown): Record<string, unknown> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('resume must be a checkpoint path (string)');
+    const saved = readCheckpoint(path);
+    if (saved.kind !== 'nestflow-sampler') throw new CheckpointError('CHECKPOINT_FOREIGN', `checkpoint ${path} does not hold a nested-sampling run`);
+    const want = this.#fingerprint();
+    const have = (saved.settings ?? {}) as Record<string, unknown>;
+    const differ = Object.keys(want).filter((k) => JSON.stringify(want[k]) !== JSON.stringify(have[k]));
+    if (differ.length > 0)
+      throw new CheckpointError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint ${path} was written with other settings: ${differ.map((k) => `${k} ${JSON.stringify(have[k])} (now ${JSON.stringify(want[k])})`).join(', ')}`,
+      );
+    return saved;
+  }
+
+  #checkpointSettings(c: unknown): { path: string; everyIterations: number; everySeconds: number } | undefined {
+    if (c === undefined) return undefined;
+    if (typeof c !== 'object' || c === null) throw new TypeError('checkpoint must be an object { path, everyIterations?, everySeconds? }');
+    const { path, everyIterations, everySeconds } = c as CheckpointOptions;
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('checkpoint.path must be a non-empty string');
+    const settings = {
+      path,
+      everyIterations: positiveInt(everyIterations ?? 1, 'checkpoint.everyIterations', 1),
+      everySeconds: everySeconds === undefined ? Infinity : positiveNumber(everySeconds, 'checkpoint.everySeconds'),
+    };
+    // An unwritable place fails now, before any likelihood call.
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      accessSync(dirname(path), constants.W_OK);
+    } catch (err) {
+      throw new CheckpointError('CHECKPOINT_UNWRITABLE', `cannot write checkpoints to ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    return settings;
+  }
+
   /** Evaluates the likelihood on n points, checking what comes back. */
   async #evaluate(theta: Float64Array, n: number): Promise<Float64Array> {
     const dim = this.dim;
@@ -408,10 +486,18 @@ export class NestedSampler {
     const o = this.#opts;
     const dim = this.dim;
     const nLive = this.nLive;
-    const start = performance.now();
+    const saved = options.resume !== undefined ? this.#readResume(options.resume) : undefined;
+    const checkpoint = this.#checkpointSettings(options.checkpoint);
+    const start = performance.now() - (saved ? (saved.elapsedMs as number) : 0);
     const rng = new Random(o.seed);
     const flows = this.#flows;
-    for (const f of flows) f.reset(rng.nextSeed());
+    if (saved) {
+      rng.state = saved.rng as number[];
+      const f = o.flow;
+      (saved.flows as Uint8Array[]).forEach((bytes, h) => {
+        flows[h] = Flow.load(bytes, { threads: f.threads, odeSteps: f.odeSteps, trace: f.trace });
+      });
+    } else for (const f of flows) f.reset(rng.nextSeed());
     const trainOpts: TrainOptions = { ...o.flow.train };
     // A flow fitted too long to few points memorises them (CFM's optimum is the
     // empirical distribution): by default at most 2 Adam steps per point.
@@ -471,27 +557,12 @@ export class NestedSampler {
       return { x: xs, logW: mixtureLogW(lp, zs, dim, tau, o.temperedFraction) };
     };
 
-    // 1. Start: nLive × boost prior draws; the best nLive live, the rest dead.
-    const nInit = Math.max(nLive, Math.round(nLive * o.priorBoost));
-    const uInit = new Float64Array(nInit * dim);
-    for (let i = 0; i < uInit.length; i++) uInit[i] = rng.uniform();
-    const init = await evaluate(uInit, nInit);
-    const order = Array.from({ length: nInit }, (_, i) => i).sort((a, b) => init.logL[a]! - init.logL[b]!);
-    for (let k = 0; k < nInit - nLive; k++) dead.push(init.theta, order[k]!, init.logL[order[k]!]!, -Infinity);
     let liveU = new Float64Array(nLive * dim);
     let liveTheta = new Float64Array(nLive * dim);
     let liveLogL = new Float64Array(nLive);
     let liveBirth = new Float64Array(nLive).fill(-Infinity);
     // Each live point belongs to one of two folds for life (see step 3).
     let liveFold = new Uint8Array(nLive);
-    for (let k = 0; k < nLive; k++) liveFold[k] = k & 1;
-    for (let k = 0; k < nLive; k++) {
-      const src = order[nInit - nLive + k]!;
-      liveU.set(uInit.subarray(src * dim, (src + 1) * dim), k * dim);
-      liveTheta.set(init.theta.subarray(src * dim, (src + 1) * dim), k * dim);
-      liveLogL[k] = init.logL[src]!;
-    }
-
     // Running evidence with the exact live counts (prior deaths first).
     let logX = 0;
     let logZ = -Infinity;
@@ -509,8 +580,6 @@ export class NestedSampler {
       logZ = newLogZ;
       logX = next;
     };
-    for (let k = 0; k < nInit - nLive; k++) killAt(init.logL[order[k]!]!, nInit - k);
-
     const iterations: IterationRecord[] = [];
     let staysWarned = false;
     const insertionU: number[] = [];
@@ -520,8 +589,97 @@ export class NestedSampler {
     let flowContourRate = 0.7; // of the flow candidates' likelihood calls, inside the contour
     let localScale = 1 / Math.sqrt(dim); // random-walk step, in units of the live points' spread
     const mNominal = Math.max(1, Math.min(nLive - 1, Math.round(o.killFraction * nLive)));
+    let firstIteration = 0;
+    let finished = false;
 
-    for (let it = 0; ; it++) {
+    if (saved) {
+      // Everything below is the state at the start of iteration `it`, bit for bit.
+      type F64 = Float64Array<ArrayBuffer>;
+      const live = saved.live as { u: F64; theta: F64; logL: F64; birth: F64; fold: Uint8Array<ArrayBuffer> };
+      liveU = live.u;
+      liveTheta = live.theta;
+      liveLogL = live.logL;
+      liveBirth = live.birth;
+      liveFold = live.fold;
+      const d = saved.dead as { theta: Float64Array; logL: Float64Array; birth: Float64Array };
+      for (let r = 0; r < d.logL.length; r++) dead.push(d.theta, r, d.logL[r]!, d.birth[r]!);
+      nLike = saved.nLike as number;
+      logX = saved.logX as number;
+      logZ = saved.logZ as number;
+      meanLogL = saved.meanLogL as number;
+      iterations.push(...(saved.iterations as IterationRecord[]));
+      insertionU.push(...(saved.insertionU as Float64Array));
+      warnings.push(...(saved.warnings as string[]));
+      Object.assign(counts, saved.counts);
+      Object.assign(timings, saved.timings);
+      staysWarned = saved.staysWarned as boolean;
+      weightPassRate = saved.weightPassRate as number;
+      flowContourRate = saved.flowContourRate as number;
+      localScale = saved.localScale as number;
+      firstIteration = saved.it as number;
+      finished = saved.finished as boolean;
+      if (finished) stopReason = saved.stopReason as StopReason;
+    } else {
+      // 1. Start: nLive × boost prior draws; the best nLive live, the rest dead.
+      const nInit = Math.max(nLive, Math.round(nLive * o.priorBoost));
+      const uInit = new Float64Array(nInit * dim);
+      for (let i = 0; i < uInit.length; i++) uInit[i] = rng.uniform();
+      const init = await evaluate(uInit, nInit);
+      const order = Array.from({ length: nInit }, (_, i) => i).sort((a, b) => init.logL[a]! - init.logL[b]!);
+      for (let k = 0; k < nInit - nLive; k++) dead.push(init.theta, order[k]!, init.logL[order[k]!]!, -Infinity);
+      for (let k = 0; k < nLive; k++) liveFold[k] = k & 1;
+      for (let k = 0; k < nLive; k++) {
+        const src = order[nInit - nLive + k]!;
+        liveU.set(uInit.subarray(src * dim, (src + 1) * dim), k * dim);
+        liveTheta.set(init.theta.subarray(src * dim, (src + 1) * dim), k * dim);
+        liveLogL[k] = init.logL[src]!;
+      }
+      for (let k = 0; k < nInit - nLive; k++) killAt(init.logL[order[k]!]!, nInit - k);
+    }
+
+    // The state at an iteration's start, as a checkpoint holds it.
+    const snapshot = (it: number): Record<string, unknown> => ({
+      kind: 'nestflow-sampler',
+      settings: this.#fingerprint(),
+      it,
+      finished,
+      stopReason,
+      nLike,
+      logX,
+      logZ,
+      meanLogL,
+      live: { u: liveU, theta: liveTheta, logL: liveLogL, birth: liveBirth, fold: liveFold },
+      dead: { theta: dead.theta.slice(0, dead.size * dim), logL: dead.logL.slice(0, dead.size), birth: dead.logLBirth.slice(0, dead.size) },
+      rng: rng.state,
+      flows: flows.map((f) => f.save()),
+      iterations: iterations.slice(),
+      insertionU: Float64Array.from(insertionU),
+      warnings: warnings.slice(),
+      counts: { ...counts },
+      timings: { train: timings.train, sample: timings.sample, likelihood: timings.likelihood },
+      elapsedMs: performance.now() - start,
+      staysWarned,
+      weightPassRate,
+      flowContourRate,
+      localScale,
+    });
+    let boundary: Record<string, unknown> | undefined;
+    let itNow = firstIteration;
+    let lastWrite = performance.now();
+    const writeBoundary = (): void => {
+      if (!checkpoint || !boundary) return;
+      writeCheckpoint(checkpoint.path, boundary);
+      lastWrite = performance.now();
+    };
+
+    try {
+    for (let it = firstIteration; !finished; it++) {
+      itNow = it;
+      if (checkpoint) {
+        boundary = snapshot(it);
+        if ((it - firstIteration) % checkpoint.everyIterations === 0 && it > firstIteration) writeBoundary();
+        else if ((performance.now() - lastWrite) / 1000 >= checkpoint.everySeconds) writeBoundary();
+      }
       // 6. Stop when the evidence left in the live points is negligible.
       const logLiveMean = logSumExp(liveLogL) - Math.log(nLive);
       if (logX + logLiveMean < Math.log(o.tolerance) + logZ) break;
@@ -987,6 +1145,22 @@ export class NestedSampler {
       iterations.push(record);
       options.onIteration?.(record);
       options.onLive?.({ theta: liveTheta, logL: liveLogL, logLBirth: liveBirth });
+    }
+
+    } catch (err) {
+      // The last iteration's start is a good state: keep it for a resume.
+      try {
+        writeBoundary();
+      } catch {
+        // the original error matters more
+      }
+      throw err;
+    }
+    if (checkpoint && !finished) {
+      // Converged (or a plateau): the checkpoint holds the finished run; other stops can be resumed.
+      finished = stopReason === 'converged' || stopReason === 'plateau';
+      boundary = snapshot(itNow);
+      writeBoundary();
     }
 
     // Finally the live points die one by one, in order of logL.
