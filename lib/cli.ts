@@ -112,7 +112,7 @@ function summary(config: RunConfig, model: Model, r: NestedSamplingResult, root:
   };
 }
 
-async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }): Promise<void> {
+async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }): Promise<number> {
   const model = await loadModel(config);
   const root = join(config.outputDir, config.fileRoot ?? model.name);
   // Fail on an unwritable output directory before spending any likelihood call.
@@ -145,6 +145,24 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
     },
     onWarning: (m) => { if (!flags.quiet) process.stderr.write(`nestflow: warning: ${m}\n`); },
   });
+
+  // Checkpoints beside the output; --resume continues from one if it is there.
+  const checkpointPath = `${root}.checkpoint`;
+  const resume = flags.resume && existsSync(checkpointPath);
+  if (flags.resume && !flags.quiet)
+    process.stderr.write(resume ? `nestflow: resuming from ${checkpointPath}\n` : `nestflow: no checkpoint at ${checkpointPath}; starting a new run\n`);
+  // SIGINT / SIGTERM (Slurm's wall-time warning): stop at the end of the
+  // iteration, write the checkpoint, exit 128 + signal number.
+  const abort = new AbortController();
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (caught) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: leave now (the last checkpoint stands)
+    caught = sig;
+    if (!flags.quiet) process.stderr.write(`\nnestflow: ${sig}: finishing this iteration and writing ${checkpointPath}\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const start = performance.now();
   const logTol = Math.log(config.tolerance);
@@ -190,9 +208,26 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
   };
   let result: NestedSamplingResult;
   try {
-    result = await sampler.run({ onIteration, onLive: (live) => writeLivePoints(root, live, model.prior.dim) });
+    result = await sampler.run({
+      onIteration,
+      onLive: (live) => writeLivePoints(root, live, model.prior.dim),
+      signal: abort.signal,
+      checkpoint: { path: checkpointPath, everyIterations: config.checkpointEvery, ...(config.checkpointSeconds !== undefined ? { everySeconds: config.checkpointSeconds } : {}) },
+      ...(resume ? { resume: checkpointPath } : {}),
+    });
+  } catch (err) {
+    // No file may claim a finished run; the last checkpoint is kept for --resume.
+    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'failed', error: err instanceof Error ? err.message : String(err), checkpoint: checkpointPath, settings: config }, null, 2) + '\n');
+    throw err;
   } finally {
     bar?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (result.stopReason === 'aborted') {
+    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'interrupted', signal: caught, nLike: result.nLike, nIterations: result.nIterations, checkpoint: checkpointPath, settings: config }, null, 2) + '\n');
+    if (!flags.quiet) process.stderr.write(`nestflow: checkpoint written to ${checkpointPath}; run the same command with --resume to continue\n`);
+    return caught === 'SIGINT' ? 130 : 143;
   }
   writePolyChord(result, root, { seed: config.seed });
   // The run is over: every live point is now a dead one.
@@ -207,9 +242,10 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean }):
       `logZ = ${fmt(result.logZ)} ± ${fmt(result.logZErr)}${refText}\n` +
         `nLike ${result.nLike}, ${result.dead.logL.length} dead points, ${result.nIterations} iterations, ESS ${result.ess.toFixed(0)}, ` +
         `H ${fmt(result.information, 2)} nats, insertion KS p ${fmt(result.insertionPValue, 2)}, ${(result.timings.total / 1000).toFixed(1)} s (${result.stopReason})\n` +
-        `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json}\n`,
+        `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json, .checkpoint}\n`,
     );
   }
+  return 0;
 }
 
 function info(): void {
@@ -252,6 +288,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--threads <n>', 'flow threads (default: OMP_NUM_THREADS or all cores)', int('--threads'))
     .option('--ode-steps <n>', 'RK4 steps of the flow ODE (default 10)', int('--ode-steps'))
     .option('--train-steps <n>', 'Adam steps per iteration (default min(300, 2 × points))', int('--train-steps'))
+    .option('--resume', 'continue from <root>.checkpoint if it exists (a finished run returns its result at once)')
+    .option('--checkpoint-every <n>', 'write <root>.checkpoint every n iterations (default 1)', int('--checkpoint-every'))
+    .option('--checkpoint-seconds <x>', 'and at least every x seconds', num('--checkpoint-seconds'))
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end')
     .action(async (opts: Record<string, unknown>) => {
@@ -270,6 +309,8 @@ export async function main(argv: string[]): Promise<number> {
       set('maxSeconds', opts.maxSeconds);
       set('outputDir', opts.outputDir);
       set('fileRoot', opts.fileRoot);
+      set('checkpointEvery', opts.checkpointEvery);
+      set('checkpointSeconds', opts.checkpointSeconds);
       const flow = { ...((raw.flow as Record<string, unknown> | undefined) ?? {}) };
       if (opts.hidden !== undefined) flow.hidden = opts.hidden;
       if (opts.threads !== undefined) flow.threads = opts.threads;
@@ -277,9 +318,10 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.trainSteps !== undefined) flow.trainSteps = opts.trainSteps;
       raw.flow = flow;
       const config = validateConfig(raw);
-      await run(config, { quiet: Boolean(opts.quiet), json: Boolean(opts.json) });
+      exitCode = await run(config, { quiet: Boolean(opts.quiet), json: Boolean(opts.json), resume: Boolean(opts.resume) });
     });
 
+  let exitCode = 0;
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
@@ -294,7 +336,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nestflow: error: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  return 0;
+  return exitCode;
 }
 
 // Run when executed (bin or `node dist/lib/cli.js`), not when imported.

@@ -21,6 +21,8 @@ export const RunConfigSchema = z
     killFraction: z.number().gt(0).lt(1).optional(),
     envelopeQuantile: z.number().gt(0).max(1).optional(),
     temperedFraction: z.number().min(0).lt(1).optional(),
+    checkpointEvery: positiveInt.default(1),
+    checkpointSeconds: z.number().positive().optional(),
     maxFlowCallsPerPoint: positiveInt.optional(),
     localSteps: positiveInt.optional(),
     maxCalls: positiveInt.optional(),

@@ -30,3 +30,5 @@ export type { PolyChordRun, WriteOptions, BirthDeathPoints } from './output.js';
 export { equalWeightIndices } from './evidence.js';
 export { RunConfigSchema, validateConfig, readConfigFile, ConfigError } from './config.js';
 export type { RunConfig } from './config.js';
+export { encodeCheckpoint, decodeCheckpoint, readCheckpoint, writeCheckpoint, CheckpointError, CHECKPOINT_VERSION } from './checkpoint.js';
+export type { CheckpointOptions } from './sampler.js';

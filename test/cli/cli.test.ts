@@ -122,3 +122,38 @@ describe('Fortran number format', () => {
     for (const v of [Math.PI, -2.5e-300, 7e200]) expect(Number(formatFortran(v))).toBeCloseTo(v, 12 - Math.log10(Math.abs(v)));
   });
 });
+
+describe('nestflow run: SIGTERM, checkpoint and --resume (subprocess)', () => {
+  it('SIGTERM writes a checkpoint and exits 143; --resume ends exactly like an uninterrupted run', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-cli-resume-'));
+    const args = ['run', '--problem', 'gaussian', '--dim', '2', '--nlive', '100', '--seed', '4', '--threads', '1', '--json'];
+    const whole = nestflow([...args, '-o', join(dir, 'whole')]);
+    expect(whole.status).toBe(0);
+    const expected = JSON.parse(whole.stdout.trim()) as { logZ: number; nLike: number };
+
+    const out = join(dir, 'split');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args, '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Signal once the run is under way (after its third iteration).
+      if (/^it 3 /m.test(stderr) && child.exitCode === null && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/SIGTERM: finishing this iteration/);
+    const status = JSON.parse(readFileSync(join(out, 'gaussian-2d.json'), 'utf8')) as Record<string, unknown>;
+    expect(status.status).toBe('interrupted');
+    expect(existsSync(join(out, 'gaussian-2d.checkpoint'))).toBe(true);
+    expect(existsSync(join(out, 'gaussian-2d.stats'))).toBe(false); // nothing claims a finished run
+
+    const resumed = nestflow([...args, '-o', out, '--resume']);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from/);
+    const got = JSON.parse(resumed.stdout.trim()) as { logZ: number; nLike: number };
+    expect(got.nLike).toBe(expected.nLike);
+    expect(got.logZ).toBe(expected.logZ);
+    expect(readFileSync(join(out, 'gaussian-2d_dead-birth.txt'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'gaussian-2d_dead-birth.txt'), 'utf8'));
+  }, 240_000);
+});
