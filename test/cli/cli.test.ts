@@ -157,3 +157,62 @@ describe('nestflow run: SIGTERM, checkpoint and --resume (subprocess)', () => {
     expect(readFileSync(join(out, 'gaussian-2d_dead-birth.txt'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'gaussian-2d_dead-birth.txt'), 'utf8'));
   }, 240_000);
 });
+
+describe('bad input: a clear error, the last checkpoint intact, no file claiming a finished run (subprocess)', () => {
+  const module = resolve('test/fixtures/bad-likelihood.ts');
+  const cases: [mode: string, message: RegExp][] = [
+    ['nan', /logLikelihood returned NaN at theta = \[-?\d/],
+    ['inf', /logLikelihood returned Infinity at theta = \[/],
+    ['length', /logLikelihood returned \d+ values for \d+ points/],
+    ['type', /logLikelihood returned a string at index 0, expected a number/],
+    ['throw', /logLikelihood threw: detector offline/],
+    ['reject', /logLikelihood threw: remote model timed out/],
+  ];
+  for (const [mode, message] of cases) {
+    it(`likelihood ${mode} after the start`, async () => {
+      const { readCheckpoint } = await import('../../lib/checkpoint.js');
+      const dir = mkdtempSync(join(tmpdir(), `nestflow-bad-${mode}-`));
+      // 100 prior draws and ~4 iterations are fine; then it misbehaves.
+      const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'run', '-l', module, '-n', '100', '-s', '2', '--threads', '1', '-o', dir, '-q'], {
+        encoding: 'utf8',
+        timeout: 110_000,
+        env: { ...process.env, NESTFLOW_BAD: mode, NESTFLOW_BAD_AFTER: '400' },
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+      const status = JSON.parse(readFileSync(join(dir, 'bad-likelihood.json'), 'utf8')) as Record<string, unknown>;
+      expect(status.status).toBe('failed');
+      expect(String(status.error)).toMatch(message);
+      expect(existsSync(join(dir, 'bad-likelihood.stats'))).toBe(false);
+      expect(existsSync(join(dir, 'bad-likelihood_dead-birth.txt'))).toBe(false);
+      const saved = readCheckpoint(join(dir, 'bad-likelihood.checkpoint'));
+      expect(saved.finished).toBe(false);
+      expect(saved.it as number).toBeGreaterThanOrEqual(1);
+    }, 120_000);
+  }
+
+  it('an output directory that cannot be written exits 2 before any likelihood call', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-unwritable-'));
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'x');
+    const r = nestflow(['run', '-p', 'gaussian', '-d', '2', '-n', '50', '-o', join(blocker, 'chains'), '-q']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot write to output directory/);
+  });
+
+  it('a corrupt, truncated or foreign checkpoint is refused by --resume and left as it was', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-badckpt-'));
+    const path = join(dir, 'gaussian-2d.checkpoint');
+    for (const [content, message] of [
+      ['{"not": "a checkpoint"}', /not a nestflow checkpoint/],
+      ['NESTFLOW-CKPT\n\0\0\x01', /truncated/],
+      [`NESTFLOW-CKPT\n\0\0\x01\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /corrupt or truncated/],
+    ] as const) {
+      writeFileSync(path, content, 'latin1');
+      const r = nestflow(['run', '-p', 'gaussian', '-d', '2', '-n', '50', '-o', dir, '--resume', '-q']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(readFileSync(path, 'latin1')).toBe(content);
+    }
+  });
+});
