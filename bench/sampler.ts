@@ -20,6 +20,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     quantile: { type: 'string' },
+    'local-steps': { type: 'string' },
     tempered: { type: 'string' },
     'max-seconds': { type: 'string' },
     sigma: { type: 'string' },
@@ -60,6 +61,7 @@ for (const p of problems) {
       onWarning: () => {},
       ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
       ...(values.tempered !== undefined ? { temperedFraction: Number(values.tempered) } : {}),
+      ...(values['local-steps'] !== undefined ? { localSteps: Number(values['local-steps']) } : {}),
       ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
     });

@@ -82,8 +82,13 @@ export function loadNative(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    const bindings = require('bindings') as (name: string) => unknown;
-    cached = bindings('nestflow') as NativeAddon;
+    // NESTFLOW_ADDON: load another build (e.g. the AddressSanitizer one of scripts/asan-check.sh).
+    const override = process.env.NESTFLOW_ADDON;
+    if (override) cached = require(override) as NativeAddon;
+    else {
+      const bindings = require('bindings') as (name: string) => unknown;
+      cached = bindings('nestflow') as NativeAddon;
+    }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
