@@ -1,7 +1,9 @@
 /**
- * The nested-sampling loop of DESIGN.md: batch kills, a flow trained on the
- * survivors, proposals rejection-sampled to the prior inside the contour with
- * a running envelope, and only then the likelihood.
+ * The nested-sampling loop of DESIGN.md: batch kills, two cross-fitted flows
+ * trained on the survivors, new points by rejection-Metropolis chains whose
+ * proposals come from the flows and tempered copies of them (free cube and
+ * weight tests first, only then the likelihood), local random-walk steps where
+ * the flow fails, and checkpoints that resume bit for bit.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
