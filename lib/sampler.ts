@@ -730,11 +730,13 @@ export class NestedSampler {
       for (let k = 0; k < nSurv; k++) foldRows[survFold[k]!]!.push(k);
       const split = foldRows[0]!.length >= 2 && foldRows[1]!.length >= 2;
       const halves: Int32Array[] = split ? foldRows.map((r) => Int32Array.from(r)) : [Int32Array.from({ length: nSurv }, (_, k) => k)];
-      const gather = (rows: Int32Array): Float64Array => {
+      // Rows of a row-major [n × dim] array, packed.
+      const gatherFrom = (src: Float64Array, rows: ArrayLike<number>): Float64Array => {
         const out = new Float64Array(rows.length * dim);
-        rows.forEach((r, k) => out.set(survU.subarray(r * dim, (r + 1) * dim), k * dim));
+        for (let k = 0; k < rows.length; k++) out.set(src.subarray(rows[k]! * dim, (rows[k]! + 1) * dim), k * dim);
         return out;
       };
+      const gather = (rows: Int32Array): Float64Array => gatherFrom(survU, rows);
       let t0 = performance.now();
       const losses: number[] = [];
       for (let h = 0; h < halves.length; h++) {
@@ -860,12 +862,13 @@ export class NestedSampler {
       const flowCallsWanted = Math.ceil(2 / flowContourRate);
       const maxFlowCalls = Math.min(o.maxFlowCallsPerPoint, flowCallsWanted > o.maxFlowCallsPerPoint ? 3 : Math.max(3, flowCallsWanted));
       let pending = Array.from({ length: m }, (_, c) => c);
-      const copyStart = (c: number): void => {
-        const k = chainStart[c]!;
-        newU.set(survU.subarray(k * dim, (k + 1) * dim), c * dim);
-        newTheta.set(survTheta.subarray(k * dim, (k + 1) * dim), c * dim);
-        newLogL[c] = survLogL[k]!;
+      // Chain c's new point: row k of (u, theta, logL).
+      const setNew = (c: number, u: Float64Array, theta: Float64Array, logL: Float64Array, k: number): void => {
+        newU.set(u.subarray(k * dim, (k + 1) * dim), c * dim);
+        newTheta.set(theta.subarray(k * dim, (k + 1) * dim), c * dim);
+        newLogL[c] = logL[k]!;
       };
+      const copyStart = (c: number): void => setNew(c, survU, survTheta, survLogL, chainStart[c]!);
       const refill = async (g: (typeof groups)[number], need: number): Promise<void> => {
         if (rec.proposals > o.maxProposalsPerIteration)
           throw new Error(
@@ -934,11 +937,8 @@ export class NestedSampler {
           }
           const logWChain = chainLogW[c]!;
           const logAccept = Math.max(batchLogW[b]!, logWChain) - Math.max(chainStartLogW[c]!, logWChain);
-          if (logAccept >= 0 || Math.log(rng.uniform()) < logAccept) {
-            newU.set(batchU.subarray(b * dim, (b + 1) * dim), c * dim);
-            newTheta.set(theta.subarray(b * dim, (b + 1) * dim), c * dim);
-            newLogL[c] = logL[b]!;
-          } else {
+          if (logAccept >= 0 || Math.log(rng.uniform()) < logAccept) setNew(c, batchU, theta, logL, b);
+          else {
             refusedLogW[c] = batchLogW[b]!;
             refused.push(c);
           }
@@ -978,8 +978,7 @@ export class NestedSampler {
         for (let h = 0; h < groups.length; h++) {
           const rows = refused.map((c, b) => (chainGroup[c] === h && inCube[b] ? b : -1)).filter((b) => b >= 0);
           if (rows.length === 0) continue;
-          const xs = new Float64Array(rows.length * dim);
-          rows.forEach((b, k) => xs.set(y2.subarray(b * dim, (b + 1) * dim), k * dim));
+          const xs = gatherFrom(y2, rows);
           const ts = performance.now();
           const inv = await groups[h]!.flow.inverse(xs);
           sampleMs += performance.now() - ts;
@@ -1000,8 +999,7 @@ export class NestedSampler {
           else copyStart(c);
         }
         if (toEvaluate.length > 0) {
-          const u = new Float64Array(toEvaluate.length * dim);
-          toEvaluate.forEach((b, k) => u.set(y2.subarray(b * dim, (b + 1) * dim), k * dim));
+          const u = gatherFrom(y2, toEvaluate);
           const { theta, logL } = await evaluate(u, toEvaluate.length);
           rec.localCalls += toEvaluate.length;
           toEvaluate.forEach((b, k) => {
@@ -1010,9 +1008,7 @@ export class NestedSampler {
             if (logL[k]! > contour) {
               rec.delayedMoved++;
               rec.localMoved++;
-              newU.set(u.subarray(k * dim, (k + 1) * dim), c * dim);
-              newTheta.set(theta.subarray(k * dim, (k + 1) * dim), c * dim);
-              newLogL[c] = logL[k]!;
+              setNew(c, u, theta, logL, k);
             } else copyStart(c);
           });
         }
@@ -1032,17 +1028,13 @@ export class NestedSampler {
           rec.localTries += unfound.length;
           let moved = 0;
           if (rows.length > 0) {
-            const u = new Float64Array(rows.length * dim);
-            rows.forEach((b, k) => u.set(y.subarray(b * dim, (b + 1) * dim), k * dim));
+            const u = gatherFrom(y, rows);
             const { theta, logL } = await evaluate(u, rows.length);
             rec.localCalls += rows.length;
             rows.forEach((b, k) => {
               if (!(logL[k]! > contour)) return;
-              const c = unfound[b]!;
               moved++;
-              newU.set(u.subarray(k * dim, (k + 1) * dim), c * dim);
-              newTheta.set(theta.subarray(k * dim, (k + 1) * dim), c * dim);
-              newLogL[c] = logL[k]!;
+              setNew(unfound[b]!, u, theta, logL, k);
             });
           }
           rec.localMoved += moved;
