@@ -16,7 +16,12 @@ export interface Problem {
 
 const box = (d: number, lo: number, hi: number): Prior => priors.uniform(Array(d).fill(lo), Array(d).fill(hi));
 
+function checkDim(problem: string, d: number, min: number): void {
+  if (!Number.isInteger(d) || d < min) throw new RangeError(`${problem} needs an integer dim ≥ ${min}, got ${d}`);
+}
+
 export function gaussian(d: number): Problem {
+  checkDim('gaussian', d, 1);
   const s = 0.1;
   const norm = (-d / 2) * Math.log(2 * Math.PI * s * s);
   return {
@@ -88,7 +93,7 @@ const ROSENBROCK_LOGZ: Record<number, number> = { 2: -5.8041323638, 4: -15.10169
 const rosenbrockCache = new Map<number, number>();
 
 export function rosenbrock(d: number): Problem {
-  if (!Number.isInteger(d) || d < 2) throw new RangeError(`rosenbrock needs an integer dim ≥ 2, got ${d}`);
+  checkDim('rosenbrock', d, 2);
   return {
     name: `rosenbrock-${d}d`,
     dim: d,
@@ -161,7 +166,7 @@ export function eggbox(): Problem {
  * log Z = −d·ln 10.
  */
 export function mixture(d: number): Problem {
-  if (!Number.isInteger(d) || d < 1) throw new RangeError(`mixture needs an integer dim ≥ 1, got ${d}`);
+  checkDim('mixture', d, 1);
   const s = 0.1;
   const norm = (-d / 2) * Math.log(2 * Math.PI * s * s) + Math.log(0.5);
   return {

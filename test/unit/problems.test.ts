@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rosenbrock, rosenbrockLogZ, rosenbrockTrapezoid } from '../../lib/problems.js';
+import { gaussian, mixture, rosenbrock, rosenbrockLogZ, rosenbrockTrapezoid } from '../../lib/problems.js';
 
 describe('Rosenbrock reference log Z (transfer kernel)', () => {
   it('reproduces PROBLEMS.md at d = 2 and 4 to 1e-8', () => {
@@ -21,5 +21,10 @@ describe('Rosenbrock reference log Z (transfer kernel)', () => {
     expect(rosenbrock(3).logZ).toBeCloseTo(rosenbrockLogZ(3), 12);
     expect(() => rosenbrockLogZ(1)).toThrow(RangeError);
     expect(() => rosenbrock(1.5)).toThrow(/integer dim ≥ 2/);
+  });
+
+  it('refuses a bad dimension for every dimensioned problem, naming it', () => {
+    expect(() => gaussian(0)).toThrow(/gaussian needs an integer dim ≥ 1, got 0/);
+    expect(() => mixture(2.5)).toThrow(/mixture needs an integer dim ≥ 1/);
   });
 });
