@@ -958,9 +958,9 @@ export class NestedSampler {
         const rows = halves.length === 2 ? halves[1 - h]! : g.starts;
         return covarianceCholesky(gather(rows), rows.length, dim);
       });
+      const eps = new Float64Array(dim); // reused by every local proposal
       const localProposal = (c: number, from: Float64Array, fromRow: number, out: Float64Array, outRow: number): boolean => {
         const L = choleskyOf[chainGroup[c]!]!;
-        const eps = new Float64Array(dim);
         for (let j = 0; j < dim; j++) eps[j] = rng.normal();
         let inside = true;
         for (let j = 0; j < dim; j++) {
