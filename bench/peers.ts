@@ -1,0 +1,130 @@
+/**
+ * PYTHON=/path/to/python npm run bench:peers -- [--problem rosenbrock|gaussian|shells|eggbox|all]
+ *     [--dims 2,4] [--nlive 500] [--seed 42] [--tools ultranest,ultranest-slice,polychord,nessai]
+ *     [--max-seconds 600] [--out bench/results]
+ *
+ * Runs the peers (UltraNest, PolyChord via pypolychord, nessai) on the same
+ * problems through bench/peers.py, with PEERS.md's settings and a counting
+ * wrapper around the likelihood, and adds their rows to `<out>/peers.csv`;
+ * `npm run bench` then puts them beside nestflow. A tool that the given
+ * Python cannot import (or no PYTHON at all) is said so, and its figures
+ * come from PEERS.md, marked recorded.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { appendRows, BENCH_DIR, machineName, markdownTable, problemByName, recordedPeerRows, type BenchRow } from './harness.js';
+
+const TOOLS: Record<string, string> = { ultranest: 'UltraNest', 'ultranest-slice': 'UltraNest slice', polychord: 'PolyChord', nessai: 'nessai' };
+
+const { values } = parseArgs({
+  options: {
+    problem: { type: 'string', default: 'rosenbrock' },
+    dims: { type: 'string' },
+    nlive: { type: 'string', default: '500' },
+    seed: { type: 'string', default: '42' },
+    tools: { type: 'string', default: Object.keys(TOOLS).join(',') },
+    'max-seconds': { type: 'string', default: '600' },
+    out: { type: 'string', default: join(BENCH_DIR, 'results') },
+  },
+});
+const tools = values.tools.split(',');
+for (const t of tools) {
+  if (!(t in TOOLS)) {
+    console.error(`--tools: unknown tool '${t}' (${Object.keys(TOOLS).join(', ')})`);
+    process.exit(2);
+  }
+}
+const nLive = Number(values.nlive);
+const seed = Number(values.seed);
+const dims = values.dims?.split(',').map(Number);
+const problems: string[] = [];
+const want = (n: string): boolean => values.problem === 'all' || values.problem === n;
+if (want('rosenbrock')) for (const d of dims ?? [2, 4, 6, 8, 10]) problems.push(`rosenbrock-${d}d`);
+if (want('gaussian')) for (const d of dims ?? [2, 8, 16]) problems.push(`gaussian-${d}d`);
+if (want('shells')) problems.push('shells-2d');
+if (want('eggbox')) problems.push('eggbox-2d');
+if (problems.length === 0) {
+  console.error(`--problem must be rosenbrock, gaussian, shells, eggbox or all, got '${values.problem}'`);
+  process.exit(2);
+}
+
+const python = process.env.PYTHON;
+const script = join(BENCH_DIR, 'peers.py');
+const available = new Map<string, string | true>();
+for (const t of tools) {
+  if (!python) {
+    available.set(t, 'no PYTHON given');
+    continue;
+  }
+  const r = spawnSync(python, [script, '--tool', t, '--check'], { encoding: 'utf8' });
+  if (r.error) available.set(t, `${python}: ${r.error.message}`);
+  else if (r.status === 0) available.set(t, true);
+  else {
+    let why = r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`;
+    try {
+      why = (JSON.parse(r.stdout) as { why: string }).why;
+    } catch {
+      // not the script's JSON: keep stderr's last line
+    }
+    available.set(t, why);
+  }
+}
+const missing = tools.filter((t) => available.get(t) !== true);
+if (missing.length > 0) {
+  console.error(
+    `peers not run: ${missing.map((t) => `${TOOLS[t]} (${available.get(t)})`).join('; ')}.\n` +
+      `Using the figures recorded in PEERS.md for them, marked "recorded". Give a Python that imports ultranest, pypolychord and nessai as PYTHON=/path/to/python to run them here.`,
+  );
+}
+
+const rows: BenchRow[] = [];
+for (const problem of problems) {
+  const p = problemByName(problem);
+  for (const t of tools) {
+    if (available.get(t) !== true) {
+      rows.push(...recordedPeerRows().filter((r) => r.tool === TOOLS[t] && r.problem === problem && r.nLive === nLive));
+      continue;
+    }
+    const r = spawnSync(python!, [script, '--tool', t, '--problem', problem, '--nlive', String(nLive), '--seed', String(seed)], {
+      encoding: 'utf8',
+      timeout: Number(values['max-seconds']) * 1000,
+      maxBuffer: 64 << 20,
+    });
+    const timedOut = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    if (timedOut || r.status !== 0) {
+      console.error(`${TOOLS[t]} on ${problem}: ${timedOut ? `unfinished at ${values['max-seconds']} s` : `failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`}`);
+      if (!timedOut) continue;
+    }
+    const out = timedOut ? undefined : (JSON.parse(last) as { nLike: number; dead: number; logZ: number; logZErr: number; wallSeconds: number });
+    rows.push({
+      tool: TOOLS[t]!,
+      source: 'measured',
+      problem,
+      dim: p.dim,
+      nLive,
+      seed,
+      backend: 'cpu',
+      nLike: out?.nLike ?? NaN,
+      nLikeMax: NaN,
+      dead: out?.dead ?? NaN,
+      logZ: out?.logZ ?? NaN,
+      logZErr: out?.logZErr ?? NaN,
+      ref: p.logZ,
+      wallSeconds: out?.wallSeconds ?? Number(values['max-seconds']),
+      likelihoodSeconds: NaN,
+      trainSeconds: NaN,
+      sampleSeconds: NaN,
+      efficiency: NaN,
+      stop: out ? 'converged' : 'unfinished',
+      date: new Date().toISOString().slice(0, 10),
+      machine: machineName(),
+      note: '',
+    });
+    console.error(`${TOOLS[t]} on ${problem}: ${out ? `nLike ${out.nLike}, logZ ${out.logZ.toFixed(3)} ± ${out.logZErr.toFixed(3)}` : 'unfinished'}`);
+  }
+}
+const measured = rows.filter((r) => r.source === 'measured');
+if (measured.length > 0) appendRows(join(values.out, 'peers.csv'), measured);
+console.log(markdownTable(rows));
