@@ -68,8 +68,9 @@ export interface NestedSamplerOptions {
   minWeightPassRate?: number;
   /**
    * A chain whose flow candidates fall outside the contour this many times
-   * (fewer when the flow's candidates land inside often) moves by local
-   * random-walk steps instead. Default 12.
+   * moves by local random-walk steps instead. Default 12; each iteration uses
+   * max(3, 2 / r) with r the last iteration's fraction of flow candidates
+   * inside the contour, and 1 when that exceeds this cap.
    */
   maxFlowCallsPerPoint?: number;
   /** Random-walk Metropolis steps (one likelihood call each) for such a chain. Default max(4, dim). */
@@ -858,9 +859,12 @@ export class NestedSampler {
       // contour; whether it does depends on the draws alone, not on its start,
       // so the chain may then move by local steps instead (a state-independent
       // mixture of two kernels that both keep the contour's uniform law).
-      // A flow whose candidates rarely land inside gets few tries (local steps are cheaper).
+      // A flow whose candidates rarely land inside (under 1 in 6 last
+      // iteration) gets one try: a random walk of localSteps then costs about
+      // as many calls as three failed tries and one walk, and the flow draws
+      // that a failing chain burns dominate the wall time (16-D Gaussian).
       const flowCallsWanted = Math.ceil(2 / flowContourRate);
-      const maxFlowCalls = Math.min(o.maxFlowCallsPerPoint, flowCallsWanted > o.maxFlowCallsPerPoint ? 3 : Math.max(3, flowCallsWanted));
+      const maxFlowCalls = Math.min(o.maxFlowCallsPerPoint, flowCallsWanted > o.maxFlowCallsPerPoint ? 1 : Math.max(3, flowCallsWanted));
       let pending = Array.from({ length: m }, (_, c) => c);
       // Chain c's new point: row k of (u, theta, logL).
       const setNew = (c: number, u: Float64Array, theta: Float64Array, logL: Float64Array, k: number): void => {
