@@ -194,27 +194,42 @@ export interface PolyChordRun extends BirthDeathPoints {
   evidence: Evidence;
 }
 
-/** Parses whitespace-separated numeric rows (Fortran E or plain). */
+/** A number as Fortran, C or Python print it: 1.5D+02, 1.5E+02, inf, -inf, nan. */
+function parseNumber(v: string): number {
+  const lower = v.toLowerCase();
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  if (lower === 'nan') return NaN;
+  return Number(v.replace(/[dD]/, 'E'));
+}
+
+/** Parses whitespace-separated numeric rows (Fortran E or plain; inf and nan as Python writes them). */
 export function readTable(path: string): number[][] {
   const text = readFileSync(path, 'utf8');
   const rows: number[][] = [];
   for (const line of text.split('\n')) {
     const t = line.trim();
     if (!t) continue;
-    rows.push(t.split(/\s+/).map((v) => Number(v.replace(/[dD]/, 'E'))));
+    rows.push(t.split(/\s+/).map(parseNumber));
   }
   return rows;
 }
 
 /**
- * Reads `<root>_dead-birth.txt` (and `.paramnames` if present), written by
- * nestflow or PolyChord, and recomputes the evidence from it.
+ * Reads `<root>_dead-birth.txt` (with `_phys_live-birth.txt` and
+ * `.paramnames` if present), written by nestflow or PolyChord, and
+ * recomputes the evidence from it.
  */
 export function readPolyChord(root: string, options: { simulations?: number; seed?: number } = {}): PolyChordRun {
   const path = `${root}_dead-birth.txt`;
   if (!existsSync(path)) throw new Error(`no such run: ${path} does not exist`);
   const rows = readTable(path);
   if (rows.length === 0) throw new Error(`${path} has no rows`);
+  // A run stopped with live points left (PolyChord at its precision
+  // criterion, or nestflow interrupted) has them in _phys_live-birth.txt:
+  // they die last, in order of logL, as anesthetic reads them.
+  const livePath = `${root}_phys_live-birth.txt`;
+  if (existsSync(livePath)) rows.push(...readTable(livePath));
   const width = rows[0]!.length;
   if (width < 3) throw new Error(`${path}: expected params…, logL, logL_birth columns, got ${width} columns`);
   const dim = width - 2;
