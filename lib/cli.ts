@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * nestflow's command line: `nestflow run` (built-in problems or a likelihood
- * module, PolyChord-layout output, progress), `nestflow info`.
+ * module, PolyChord-layout output, progress), `nestflow plot` (corner plot,
+ * diagnostics, HTML report of a nestflow or PolyChord run), `nestflow info`.
  * Exit codes: 0 finished, 1 run error, 2 usage error.
  */
 import { existsSync, realpathSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ const num = (name: string) => (v: string): number => {
   return n;
 };
 const intList = (v: string): number[] => v.split(',').map((s) => int('--hidden')(s.trim()));
+const numList = (v: string): number[] => v.split(',').map((s) => num('--reference')(s.trim()));
 
 interface Model {
   name: string;
@@ -109,6 +111,20 @@ function summary(config: RunConfig, model: Model, r: NestedSamplingResult, root:
     warnings: r.warnings,
     seed: config.seed,
     settings: config,
+    // For `nestflow plot`'s diagnostics.
+    iterations: r.iterations.map((it) => ({
+      iteration: it.iteration,
+      killed: it.killed,
+      logX: it.logX,
+      logZ: it.logZ,
+      logZErr: it.logZErr,
+      proposals: it.proposals,
+      likelihoodCalls: it.likelihoodCalls,
+      efficiency: it.efficiency,
+      insertionPValue: it.insertionPValue,
+      trainLoss: it.trainLoss,
+      unfound: it.unfound,
+    })),
   };
 }
 
@@ -319,6 +335,37 @@ export async function main(argv: string[]): Promise<number> {
       raw.flow = flow;
       const config = validateConfig(raw);
       exitCode = await run(config, { quiet: Boolean(opts.quiet), json: Boolean(opts.json), resume: Boolean(opts.resume) });
+    });
+
+  program
+    .command('plot')
+    .description('corner plot, run diagnostics (SVG and PNG) and a self-contained HTML report of a run written by nestflow or PolyChord')
+    .argument('<root>', 'the run\'s file root, e.g. chains/rosenbrock (reads <root>_dead-birth.txt, .paramnames, .stats, .json)')
+    .option('-o, --out-dir <dir>', 'write the figures here (default: beside the run)')
+    .option('--params <names>', 'parameters of the corner plot, comma-separated names or 0-based indices (default: all, at most 10)')
+    .option('--reference <values>', 'true values to mark, comma-separated, one per shown parameter', numList)
+    .addOption(new Option('--format <formats>', 'svg, png or svg,png').default('svg,png'))
+    .option('--no-html', 'skip the HTML report')
+    .action(async (root: string, opts: Record<string, unknown>) => {
+      if (!existsSync(`${root}_dead-birth.txt`)) throw new UsageError(`no run at ${root}: ${root}_dead-birth.txt does not exist`);
+      const formats = String(opts.format).split(',');
+      for (const f of formats) if (f !== 'svg' && f !== 'png') throw new UsageError(`--format: expected svg, png or svg,png, got ${String(opts.format)}`);
+      const params = opts.params === undefined ? undefined : String(opts.params).split(',').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+      const { plotRun } = await import('./plot/report.js');
+      let written: string[];
+      try {
+        written = await plotRun(root, {
+          formats: formats as Array<'svg' | 'png'>,
+          html: opts.html !== false,
+          ...(opts.outDir !== undefined ? { outDir: String(opts.outDir) } : {}),
+          ...(params ? { params } : {}),
+          ...(opts.reference !== undefined ? { reference: opts.reference as number[] } : {}),
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      process.stdout.write(written.map((p) => `written: ${p}\n`).join(''));
     });
 
   let exitCode = 0;

@@ -32,3 +32,8 @@ export { RunConfigSchema, validateConfig, readConfigFile, ConfigError } from './
 export type { RunConfig } from './config.js';
 export { encodeCheckpoint, decodeCheckpoint, readCheckpoint, writeCheckpoint, CheckpointError, CHECKPOINT_VERSION } from './checkpoint.js';
 export type { CheckpointOptions } from './sampler.js';
+export { plotRun, reportHtml, loadRun, cornerSpec, diagnosticsSpec } from './plot/report.js';
+export type { PlotOptions, PlotRun, CornerOptions } from './plot/report.js';
+export { renderSvg, svgToPng, renderFigure } from './plot/render.js';
+export type { VegaLiteSpec } from './plot/render.js';
+export { kde1d, kde2d, credibleLevels } from './plot/kde.js';
