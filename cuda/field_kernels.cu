@@ -1,0 +1,218 @@
+#include "field_kernels.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "philox.h"
+
+namespace nestflow {
+namespace cuda {
+
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
+}
+
+// Device buffer owned by a scope (no raw new/delete, freed on every path).
+template <typename T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(std::size_t count) : count_(count) {
+    if (count_ > 0) check(cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)), "cudaMalloc");
+  }
+  ~DeviceBuffer() {
+    if (ptr_) cudaFree(ptr_);
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return ptr_; }
+  void upload(const T* host) { check(cudaMemcpy(ptr_, host, count_ * sizeof(T), cudaMemcpyHostToDevice), "upload"); }
+  void download(T* host) const { check(cudaMemcpy(host, ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost), "download"); }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_;
+};
+
+__device__ inline float sigmoidf(float h) { return 1.0f / (1.0f + __expf(-h)); }
+
+// One block: `rows` points × `vecs` vectors each (the value, then dim tangents
+// when tracing). Buffers a and b hold [width][rows·vecs]; thread j computes
+// output unit j of a layer for every vector, so W's row j is read once per
+// block and the tangents reuse the value's pre-activation for SiLU'.
+__global__ void fieldKernel(const float* __restrict__ params, NetDesc net, const float* __restrict__ y, float t,
+                            float* __restrict__ v, float* __restrict__ trace, int n, int rowsPerBlock, int vecs) {
+  extern __shared__ float shared[];
+  const int width = net.maxWidth();
+  const int rv = rowsPerBlock * vecs;
+  float* a = shared;
+  float* b = shared + static_cast<std::size_t>(width) * rv;
+  const int row0 = blockIdx.x * rowsPerBlock;
+  const int rows = min(rowsPerBlock, n - row0);
+  const int in0 = net.in[0];
+  // Layer 0 input: [y, time features] for the value; e_k on y for tangent k.
+  for (int idx = threadIdx.x; idx < in0 * rv; idx += blockDim.x) {
+    const int i = idx / rv;
+    const int col = idx % rv;
+    const int r = col / vecs;
+    const int k = col % vecs;
+    float value = 0.0f;
+    if (r < rows) {
+      if (k == 0) {
+        if (i < net.dim) value = y[static_cast<std::size_t>(row0 + r) * net.dim + i];
+        else {
+          const int f = i - net.dim;
+          if (f == 0) value = t;
+          else {
+            const int freq = (f + 1) / 2;
+            const float angle = 6.283185307179586f * freq * t;
+            value = (f % 2 == 1) ? sinf(angle) : cosf(angle);
+          }
+        }
+      } else {
+        value = (i == k - 1) ? 1.0f : 0.0f;
+      }
+    }
+    a[idx] = value;
+  }
+  __syncthreads();
+  for (int l = 0; l < net.layers; ++l) {
+    const int nin = net.in[l];
+    const int nout = net.out[l];
+    const float* W = params + net.weightOffset[l];
+    const float* bias = W + static_cast<std::size_t>(nin) * nout;
+    const bool hidden = l + 1 < net.layers;
+    for (int j = threadIdx.x; j < nout; j += blockDim.x) {
+      const float* wj = W + static_cast<std::size_t>(j) * nin;
+      for (int r = 0; r < rowsPerBlock; ++r) {
+        // Pre-activation of the value, then its tangents.
+        float h = bias[j];
+        for (int i = 0; i < nin; ++i) h += wj[i] * a[i * rv + r * vecs];
+        float s = 1.0f, ds = 1.0f;
+        if (hidden) {
+          s = sigmoidf(h);
+          ds = s * (1.0f + h * (1.0f - s));
+        }
+        b[j * rv + r * vecs] = hidden ? h * s : h;
+        for (int k = 1; k < vecs; ++k) {
+          float dh = 0.0f;
+          for (int i = 0; i < nin; ++i) dh += wj[i] * a[i * rv + r * vecs + k];
+          b[j * rv + r * vecs + k] = ds * dh;
+        }
+      }
+    }
+    __syncthreads();
+    float* swap = a;
+    a = b;
+    b = swap;
+  }
+  // a now holds the output layer: v and ∂v/∂y_k columns.
+  for (int idx = threadIdx.x; idx < rows * net.dim; idx += blockDim.x) {
+    const int r = idx / net.dim;
+    const int j = idx % net.dim;
+    v[static_cast<std::size_t>(row0 + r) * net.dim + j] = a[j * rv + r * vecs];
+  }
+  if (trace && vecs > 1) {
+    for (int r = threadIdx.x; r < rows; r += blockDim.x) {
+      float tr = 0.0f;
+      for (int k = 0; k < net.dim; ++k) tr += a[k * rv + r * vecs + 1 + k];
+      trace[row0 + r] = tr;
+    }
+  }
+}
+
+__global__ void normalsKernel(std::uint64_t seed, std::uint64_t stream, float* out, int n) {
+  const int pair = blockIdx.x * blockDim.x + threadIdx.x;
+  if (2 * pair >= n) return;
+  const philox::Block blk = philox::draw(seed, stream, static_cast<std::uint64_t>(pair));
+  float n0, n1;
+  philox::toNormal2(blk.v[0], blk.v[1], n0, n1);
+  out[2 * pair] = n0;
+  if (2 * pair + 1 < n) out[2 * pair + 1] = n1;
+}
+
+}  // namespace
+
+NetDesc NetDesc::make(int dim, const std::vector<int>& hidden, int timeFreqs) {
+  if (static_cast<int>(hidden.size()) + 1 > kMaxLayers) throw std::invalid_argument("too many hidden layers for the CUDA kernels");
+  NetDesc d;
+  d.dim = dim;
+  d.timeFreqs = timeFreqs;
+  d.layers = static_cast<int>(hidden.size()) + 1;
+  long long off = 0;
+  for (int l = 0; l < d.layers; ++l) {
+    d.in[l] = l == 0 ? dim + 1 + 2 * timeFreqs : hidden[l - 1];
+    d.out[l] = l + 1 == d.layers ? dim : hidden[l];
+    d.weightOffset[l] = off;
+    off += static_cast<long long>(d.in[l] + 1) * d.out[l];
+  }
+  return d;
+}
+
+long long NetDesc::paramCount() const {
+  return layers == 0 ? 0 : weightOffset[layers - 1] + static_cast<long long>(in[layers - 1] + 1) * out[layers - 1];
+}
+
+bool deviceAvailable(std::string* why) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    if (why) *why = std::string("no CUDA device: ") + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky error
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "no CUDA device: the driver sees 0 GPUs";
+    return false;
+  }
+  return true;
+}
+
+std::string deviceDescription() {
+  cudaDeviceProp p{};
+  check(cudaGetDeviceProperties(&p, 0), "cudaGetDeviceProperties");
+  return std::string(p.name) + ", compute capability " + std::to_string(p.major) + "." + std::to_string(p.minor) + ", " +
+         std::to_string(p.multiProcessorCount) + " SMs, " + std::to_string(p.totalGlobalMem >> 20) + " MiB";
+}
+
+void fieldHost(const NetDesc& net, const std::vector<float>& params, const float* y, float t, float* v, float* trace, int n) {
+  if (static_cast<long long>(params.size()) != net.paramCount()) throw std::invalid_argument("params has the wrong length for the network");
+  if (n <= 0) return;
+  const int vecs = trace ? 1 + net.dim : 1;
+  const int width = net.maxWidth();
+  // Rows per block: as many as two [width][rows·vecs] float buffers fit in 48 KiB.
+  const std::size_t perRow = 2 * static_cast<std::size_t>(width) * vecs * sizeof(float);
+  const int rowsPerBlock = static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(32, (48u << 10) / perRow)));
+  const std::size_t sharedBytes = perRow * rowsPerBlock;
+  if (sharedBytes > (48u << 10)) {
+    check(cudaFuncSetAttribute(fieldKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sharedBytes)), "shared memory size");
+  }
+  DeviceBuffer<float> dParams(params.size()), dY(static_cast<std::size_t>(n) * net.dim), dV(static_cast<std::size_t>(n) * net.dim),
+      dTrace(trace ? n : 0);
+  dParams.upload(params.data());
+  dY.upload(y);
+  const int blocks = (n + rowsPerBlock - 1) / rowsPerBlock;
+  const int threads = std::min(256, std::max(32, ((width + 31) / 32) * 32));
+  fieldKernel<<<blocks, threads, sharedBytes>>>(dParams.get(), net, dY.get(), t, dV.get(), trace ? dTrace.get() : nullptr, n, rowsPerBlock, vecs);
+  check(cudaGetLastError(), "fieldKernel launch");
+  check(cudaDeviceSynchronize(), "fieldKernel");
+  dV.download(v);
+  if (trace) dTrace.download(trace);
+}
+
+void normalsHost(std::uint64_t seed, std::uint64_t stream, float* out, int n) {
+  if (n <= 0) return;
+  DeviceBuffer<float> d(n);
+  const int pairs = (n + 1) / 2;
+  normalsKernel<<<(pairs + 255) / 256, 256>>>(seed, stream, d.get(), n);
+  check(cudaGetLastError(), "normalsKernel launch");
+  check(cudaDeviceSynchronize(), "normalsKernel");
+  d.download(out);
+}
+
+}  // namespace cuda
+}  // namespace nestflow
