@@ -50,6 +50,12 @@ struct NetDesc {
 // shared memory across all layers). Host arrays; copies in and out.
 void fieldHost(const NetDesc& net, const std::vector<float>& params, const float* y, float t, float* v, float* trace, int n);
 
+// Classical RK4 of dy/dt = v(y, t) from t0 to t1 in `steps` steps for n
+// trajectories, entirely on the device (the state stays in shared memory
+// between steps): y [n][dim] in/out and, when not null, traceIntegral [n] ←
+// ∫ tr(∂v/∂y) dt, signed by direction — Backend::integrate's contract.
+void integrateHost(const NetDesc& net, const std::vector<float>& params, float* y, float* traceIntegral, int n, int steps, float t0, float t1);
+
 // n standard normals of `stream` under `seed`, drawn on the device with the
 // Philox of philox.h (element i uses counter i / 2 of the stream).
 void normalsHost(std::uint64_t seed, std::uint64_t stream, float* out, int n);
