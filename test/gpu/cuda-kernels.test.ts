@@ -25,7 +25,7 @@ describe('CUDA kernels (cuda/, built by CMake, run by ctest)', () => {
       // The host known-answer test always runs and passes.
       expect(ctest.stdout).toMatch(/philox_host \.+\s+Passed/);
       expect(ctest.stdout).toContain('philox4x32-10 known answers: ok');
-      for (const name of ['philox_device', 'field']) {
+      for (const name of ['philox_device', 'field', 'train']) {
         const line = new RegExp(`${name} \\.+\\s*(\\*\\*\\*Skipped|Passed)`).exec(ctest.stdout);
         expect(line, `${name} neither passed nor skipped:\n${ctest.stdout}`).not.toBeNull();
         // A skip always says why.

@@ -1,0 +1,250 @@
+#include "train_kernels.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace nestflow {
+namespace cuda {
+
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
+}
+
+template <typename T>
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(std::size_t count) : count_(count) {
+    if (count_ > 0) check(cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)), "cudaMalloc");
+  }
+  ~DeviceBuffer() {
+    if (ptr_) cudaFree(ptr_);
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  T* get() const { return ptr_; }
+  void upload(const T* host) { check(cudaMemcpy(ptr_, host, count_ * sizeof(T), cudaMemcpyHostToDevice), "upload"); }
+  void download(T* host) const { check(cudaMemcpy(host, ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost), "download"); }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t count_;
+};
+
+constexpr int kRows = 8;  // rows per block of the loss kernel
+
+// Offsets (in floats, per row) of each layer's input activations and each
+// hidden layer's pre-activations in the block's shared buffer.
+struct Layout {
+  int actOffset[kMaxLayers + 1];
+  int preOffset[kMaxLayers];
+  int total;
+};
+
+__host__ __device__ inline Layout layoutOf(const NetDesc& net) {
+  Layout L{};
+  int off = 0;
+  for (int l = 0; l < net.layers; ++l) {
+    L.actOffset[l] = off;
+    off += net.in[l];
+  }
+  L.actOffset[net.layers] = off;  // the output v
+  off += net.out[net.layers - 1];
+  for (int l = 0; l < net.layers; ++l) {
+    L.preOffset[l] = off;
+    off += net.out[l];
+  }
+  L.total = off;
+  return L;
+}
+
+__device__ inline float sigmoidf(float h) { return 1.0f / (1.0f + __expf(-h)); }
+
+// Forward with every activation kept, the squared error, and backprop into
+// this block's slice of `partial` [blocks][P]; blockLoss[blockIdx.x] its rows' loss.
+__global__ void lossKernel(const float* __restrict__ params, NetDesc net, const float* __restrict__ xt, const float* __restrict__ tv,
+                           const float* __restrict__ target, int n, float* __restrict__ partial, float* __restrict__ blockLoss, int withGrad) {
+  extern __shared__ float shared[];
+  const Layout L = layoutOf(net);
+  const int width = net.maxWidth();
+  float* act = shared;                                  // [kRows][L.total]
+  float* delta = act + kRows * L.total;                 // [kRows][width]
+  float* deltaIn = delta + kRows * width;               // [kRows][width]
+  float* rowLoss = deltaIn + kRows * width;             // [kRows]
+  const int row0 = blockIdx.x * kRows;
+  const int rows = min(kRows, n - row0);
+  const int in0 = net.in[0];
+  for (int idx = threadIdx.x; idx < rows * in0; idx += blockDim.x) {
+    const int r = idx / in0;
+    const int i = idx % in0;
+    float value;
+    const float t = tv[row0 + r];
+    if (i < net.dim) value = xt[static_cast<std::size_t>(row0 + r) * net.dim + i];
+    else {
+      const int f = i - net.dim;
+      if (f == 0) value = t;
+      else {
+        const int freq = (f + 1) / 2;
+        const float angle = 6.283185307179586f * freq * t;
+        value = (f % 2 == 1) ? sinf(angle) : cosf(angle);
+      }
+    }
+    act[r * L.total + L.actOffset[0] + i] = value;
+  }
+  __syncthreads();
+  for (int l = 0; l < net.layers; ++l) {
+    const int nin = net.in[l], nout = net.out[l];
+    const float* W = params + net.weightOffset[l];
+    const float* b = W + static_cast<std::size_t>(nin) * nout;
+    const bool hidden = l + 1 < net.layers;
+    for (int idx = threadIdx.x; idx < rows * nout; idx += blockDim.x) {
+      const int r = idx / nout;
+      const int j = idx % nout;
+      const float* a = act + r * L.total + L.actOffset[l];
+      float h = b[j];
+      for (int i = 0; i < nin; ++i) h += W[static_cast<std::size_t>(j) * nin + i] * a[i];
+      act[r * L.total + L.preOffset[l] + j] = h;
+      act[r * L.total + L.actOffset[l + 1] + j] = hidden ? h * sigmoidf(h) : h;
+    }
+    __syncthreads();
+  }
+  // Output error: loss Σ (v − target)² / n, δ = 2 (v − target) / n.
+  const int d = net.dim;
+  for (int idx = threadIdx.x; idx < rows * d; idx += blockDim.x) {
+    const int r = idx / d;
+    const int j = idx % d;
+    const float e = act[r * L.total + L.actOffset[net.layers] + j] - target[static_cast<std::size_t>(row0 + r) * d + j];
+    delta[r * width + j] = 2.0f * e / n;
+  }
+  // One thread per row sums its squared errors: a fixed order, the same loss every run.
+  for (int r = threadIdx.x; r < rows; r += blockDim.x) {
+    float s = 0.0f;
+    for (int j = 0; j < d; ++j) {
+      const float e = act[r * L.total + L.actOffset[net.layers] + j] - target[static_cast<std::size_t>(row0 + r) * d + j];
+      s += e * e;
+    }
+    rowLoss[r] = s;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float s = 0.0f;
+    for (int r = 0; r < rows; ++r) s += rowLoss[r];
+    blockLoss[blockIdx.x] = s;
+  }
+  if (!withGrad) return;
+  const long long P = net.weightOffset[net.layers - 1] + static_cast<long long>(net.in[net.layers - 1] + 1) * net.out[net.layers - 1];
+  float* g = partial + static_cast<std::size_t>(blockIdx.x) * P;
+  for (int l = net.layers - 1; l >= 0; --l) {
+    const int nin = net.in[l], nout = net.out[l];
+    const float* W = params + net.weightOffset[l];
+    float* gW = g + net.weightOffset[l];
+    float* gb = gW + static_cast<std::size_t>(nin) * nout;
+    // Weights and biases of layer l from δ (its outputs) and its inputs.
+    for (int idx = threadIdx.x; idx < nout * nin; idx += blockDim.x) {
+      const int j = idx / nin;
+      const int i = idx % nin;
+      float s = 0.0f;
+      for (int r = 0; r < rows; ++r) s += delta[r * width + j] * act[r * L.total + L.actOffset[l] + i];
+      gW[idx] = s;
+    }
+    for (int j = threadIdx.x; j < nout; j += blockDim.x) {
+      float s = 0.0f;
+      for (int r = 0; r < rows; ++r) s += delta[r * width + j];
+      gb[j] = s;
+    }
+    if (l == 0) break;
+    // δ of the layer below: Wᵀδ times SiLU'(h) of its pre-activation.
+    for (int idx = threadIdx.x; idx < rows * nin; idx += blockDim.x) {
+      const int r = idx / nin;
+      const int i = idx % nin;
+      float s = 0.0f;
+      for (int j = 0; j < nout; ++j) s += W[static_cast<std::size_t>(j) * nin + i] * delta[r * width + j];
+      const float h = act[r * L.total + L.preOffset[l - 1] + i];
+      const float sg = sigmoidf(h);
+      deltaIn[r * width + i] = s * sg * (1.0f + h * (1.0f - sg));
+    }
+    __syncthreads();
+    for (int idx = threadIdx.x; idx < rows * nin; idx += blockDim.x) {
+      const int r = idx / nin;
+      const int i = idx % nin;
+      delta[r * width + i] = deltaIn[r * width + i];
+    }
+    __syncthreads();
+  }
+}
+
+// grad[p] = Σ_b partial[b][p], b in order: the same sum on every run.
+__global__ void reduceKernel(const float* __restrict__ partial, int blocks, long long P, float* __restrict__ grad) {
+  const long long p = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (p >= P) return;
+  float s = 0.0f;
+  for (int b = 0; b < blocks; ++b) s += partial[static_cast<std::size_t>(b) * P + p];
+  grad[p] = s;
+}
+
+__global__ void adamKernel(float* __restrict__ w, float* __restrict__ m, float* __restrict__ v, const float* __restrict__ g, long long n,
+                           AdamCoefficients c) {
+  const long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const float gi = g[i] * c.clip;
+  m[i] = c.beta1 * m[i] + (1.0f - c.beta1) * gi;
+  v[i] = c.beta2 * v[i] + (1.0f - c.beta2) * gi * gi;
+  w[i] = w[i] * c.decay - c.stepSize * m[i] / (sqrtf(v[i]) * c.invSqrtBc2 + c.epsilon);
+}
+
+}  // namespace
+
+double cfmLossHost(const NetDesc& net, const std::vector<float>& params, const float* xt, const float* t, const float* target, int n,
+                   float* grad) {
+  const long long P = net.paramCount();
+  if (static_cast<long long>(params.size()) != P) throw std::invalid_argument("params has the wrong length for the network");
+  if (n <= 0) throw std::invalid_argument("n must be positive");
+  const Layout L = layoutOf(net);
+  const std::size_t sharedBytes = (static_cast<std::size_t>(kRows) * L.total + 2 * kRows * net.maxWidth() + kRows) * sizeof(float);
+  if (sharedBytes > (48u << 10)) check(cudaFuncSetAttribute(lossKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sharedBytes)), "shared memory size");
+  const int blocks = (n + kRows - 1) / kRows;
+  DeviceBuffer<float> dParams(params.size()), dX(static_cast<std::size_t>(n) * net.dim), dT(n), dTarget(static_cast<std::size_t>(n) * net.dim),
+      dPartial(grad ? static_cast<std::size_t>(blocks) * P : 0), dLoss(blocks), dGrad(grad ? P : 0);
+  dParams.upload(params.data());
+  dX.upload(xt);
+  dT.upload(t);
+  dTarget.upload(target);
+  const int threads = std::min(256, std::max(64, ((net.maxWidth() + 31) / 32) * 32));
+  lossKernel<<<blocks, threads, sharedBytes>>>(dParams.get(), net, dX.get(), dT.get(), dTarget.get(), n, dPartial.get(), dLoss.get(), grad ? 1 : 0);
+  check(cudaGetLastError(), "lossKernel launch");
+  if (grad) {
+    reduceKernel<<<static_cast<unsigned>((P + 255) / 256), 256>>>(dPartial.get(), blocks, P, dGrad.get());
+    check(cudaGetLastError(), "reduceKernel launch");
+  }
+  check(cudaDeviceSynchronize(), "lossKernel");
+  std::vector<float> blockLoss(blocks);
+  dLoss.download(blockLoss.data());
+  double loss = 0;
+  for (float x : blockLoss) loss += x;
+  if (grad) dGrad.download(grad);
+  return loss / n;
+}
+
+void adamHost(std::vector<float>& params, std::vector<float>& m, std::vector<float>& v, const std::vector<float>& grad,
+              const AdamCoefficients& c) {
+  const std::size_t n = params.size();
+  if (m.size() != n || v.size() != n || grad.size() != n) throw std::invalid_argument("adamHost: params, m, v and grad must have one length");
+  DeviceBuffer<float> dW(n), dM(n), dV(n), dG(n);
+  dW.upload(params.data());
+  dM.upload(m.data());
+  dV.upload(v.data());
+  dG.upload(grad.data());
+  adamKernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(dW.get(), dM.get(), dV.get(), dG.get(), static_cast<long long>(n), c);
+  check(cudaGetLastError(), "adamKernel launch");
+  check(cudaDeviceSynchronize(), "adamKernel");
+  dW.download(params.data());
+  dM.download(m.data());
+  dV.download(v.data());
+}
+
+}  // namespace cuda
+}  // namespace nestflow
