@@ -68,12 +68,19 @@ export interface NestedSamplerOptions {
   minWeightPassRate?: number;
   /**
    * A chain whose flow candidates fall outside the contour this many times
-   * moves by local random-walk steps instead. Default 12; each iteration uses
-   * max(3, 2 / r) with r the last iteration's fraction of flow candidates
-   * inside the contour, and 1 when that exceeds this cap.
+   * moves by local random-walk steps instead. Default 12; an iteration uses
+   * 1 instead when r · localSteps < 1, r the last iteration's fraction of
+   * flow candidates inside the contour (a try then saves less than it costs).
    */
   maxFlowCallsPerPoint?: number;
-  /** Random-walk Metropolis steps (one likelihood call each) for such a chain. Default max(4, dim). */
+  /**
+   * Random-walk Metropolis steps (one likelihood call each) for such a chain.
+   * Default 3 × dim: about one integrated autocorrelation time of a random
+   * walk tuned to 25% acceptance (≈ 3.3 d; Roberts, Gelman & Gilks 1997).
+   * Shorter walks leave new points correlated with their starts, which biases
+   * log Z high as PolyChord's short chains do (Rosenbrock 6-D: +3.0σ and
+   * +3.5σ with dim steps).
+   */
   localSteps?: number;
   /**
    * Fraction of proposals from the tempered flow (latent z ~ N(0, τ² I), τ
@@ -378,7 +385,7 @@ export class NestedSampler {
         return v;
       })(),
       maxFlowCallsPerPoint: positiveInt(options.maxFlowCallsPerPoint ?? 12, 'maxFlowCallsPerPoint', 1),
-      localSteps: positiveInt(options.localSteps ?? Math.max(4, dim), 'localSteps', 1),
+      localSteps: positiveInt(options.localSteps ?? Math.max(4, 3 * dim), 'localSteps', 1),
       maxProposalsPerIteration: positiveInt(options.maxProposalsPerIteration ?? 10_000_000, 'maxProposalsPerIteration', 1),
       paramNames: paramNames.map(String),
       flow: options.flow ?? {},
@@ -859,12 +866,11 @@ export class NestedSampler {
       // contour; whether it does depends on the draws alone, not on its start,
       // so the chain may then move by local steps instead (a state-independent
       // mixture of two kernels that both keep the contour's uniform law).
-      // A flow whose candidates rarely land inside (under 1 in 6 last
-      // iteration) gets one try: a random walk of localSteps then costs about
-      // as many calls as three failed tries and one walk, and the flow draws
-      // that a failing chain burns dominate the wall time (16-D Gaussian).
-      const flowCallsWanted = Math.ceil(2 / flowContourRate);
-      const maxFlowCalls = Math.min(o.maxFlowCallsPerPoint, flowCallsWanted > o.maxFlowCallsPerPoint ? 1 : Math.max(3, flowCallsWanted));
+      // Each further flow try costs one call and lands inside with rate r
+      // (last iteration's), saving a walk of localSteps calls: worth it while
+      // r · localSteps ≥ 1. Below that a chain gets one try (a useless flow
+      // then costs few calls, and few draws: those dominate the wall time).
+      const maxFlowCalls = flowContourRate * o.localSteps >= 1 ? o.maxFlowCallsPerPoint : 1;
       let pending = Array.from({ length: m }, (_, c) => c);
       // Chain c's new point: row k of (u, theta, logL).
       const setNew = (c: number, u: Float64Array, theta: Float64Array, logL: Float64Array, k: number): void => {
