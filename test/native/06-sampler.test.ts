@@ -59,9 +59,11 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
   });
 
   it('warns when over a quarter of the chains keep their survivor', async () => {
-    const p = gaussian(2);
+    // A tiny envelope refuses most chains; on Rosenbrock's curved contour the
+    // delayed-rejection step rescues fewer of them than on a Gaussian's.
+    const p = rosenbrock(2);
     const warnings: string[] = [];
-    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 2, envelopeQuantile: 0.02, temperedFraction: 0, maxIterations: 4, onWarning: (w) => warnings.push(w) }).run();
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 1, envelopeQuantile: 0.02, temperedFraction: 0, maxIterations: 6, onWarning: (w) => warnings.push(w) }).run();
     const heavy = r.iterations.find((it) => it.stayed > 0.25 * it.killed);
     expect(heavy).toBeDefined();
     expect(warnings.some((w) => /chains kept their survivor/.test(w))).toBe(true);
