@@ -6,6 +6,7 @@
  * rows each time.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestedSampler } from '../lib/index.js';
@@ -71,7 +72,7 @@ export function rowMatches(r: BenchRow): boolean {
 }
 
 export function machineName(): string {
-  return `${process.platform}-${process.arch}, ${(globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? '?'} cores`;
+  return `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
 }
 
 export interface NestflowRunOptions {

@@ -2,6 +2,8 @@
 
 #include <cuda_runtime.h>
 
+#include "cuda_common.h"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -12,33 +14,6 @@ namespace nestflow {
 namespace cuda {
 
 namespace {
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
-}
-
-// Device buffer owned by a scope (no raw new/delete, freed on every path).
-template <typename T>
-class DeviceBuffer {
- public:
-  explicit DeviceBuffer(std::size_t count) : count_(count) {
-    if (count_ > 0) check(cudaMalloc(reinterpret_cast<void**>(&ptr_), count_ * sizeof(T)), "cudaMalloc");
-  }
-  ~DeviceBuffer() {
-    if (ptr_) cudaFree(ptr_);
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  T* get() const { return ptr_; }
-  void upload(const T* host) { check(cudaMemcpy(ptr_, host, count_ * sizeof(T), cudaMemcpyHostToDevice), "upload"); }
-  void download(T* host) const { check(cudaMemcpy(host, ptr_, count_ * sizeof(T), cudaMemcpyDeviceToHost), "download"); }
-
- private:
-  T* ptr_ = nullptr;
-  std::size_t count_;
-};
-
-__device__ inline float sigmoidf(float h) { return 1.0f / (1.0f + __expf(-h)); }
 
 // The field for one block's rows: `ys` [rowsPerBlock][dim] (shared) at time t
 // into vOut [rowsPerBlock][dim] and, with vecs = 1 + dim, the exact trace into
