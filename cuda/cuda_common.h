@@ -16,6 +16,13 @@ inline void check(cudaError_t err, const char* what) {
 
 __device__ inline float sigmoidf(float h) { return 1.0f / (1.0f + __expf(-h)); }
 
+// Time feature f of native/mlp.h's timeFeatures: t, then sin 2πkt, cos 2πkt for k = 1, 2, ….
+__device__ inline float timeFeature(int f, float t) {
+  if (f == 0) return t;
+  const float angle = 6.283185307179586f * ((f + 1) / 2) * t;
+  return (f % 2 == 1) ? sinf(angle) : cosf(angle);
+}
+
 template <typename T>
 class DeviceBuffer {
  public:

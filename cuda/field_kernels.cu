@@ -33,16 +33,7 @@ __device__ void blockField(const float* __restrict__ params, const NetDesc& net,
     float value = 0.0f;
     if (r < rows) {
       if (k == 0) {
-        if (i < net.dim) value = ys[r * net.dim + i];
-        else {
-          const int f = i - net.dim;
-          if (f == 0) value = t;
-          else {
-            const int freq = (f + 1) / 2;
-            const float angle = 6.283185307179586f * freq * t;
-            value = (f % 2 == 1) ? sinf(angle) : cosf(angle);
-          }
-        }
+        value = i < net.dim ? ys[r * net.dim + i] : timeFeature(i - net.dim, t);
       } else {
         value = (i == k - 1) ? 1.0f : 0.0f;
       }

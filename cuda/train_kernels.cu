@@ -57,19 +57,8 @@ __global__ void lossKernel(const float* __restrict__ params, NetDesc net, const 
   for (int idx = threadIdx.x; idx < rows * in0; idx += blockDim.x) {
     const int r = idx / in0;
     const int i = idx % in0;
-    float value;
-    const float t = tv[row0 + r];
-    if (i < net.dim) value = xt[static_cast<std::size_t>(row0 + r) * net.dim + i];
-    else {
-      const int f = i - net.dim;
-      if (f == 0) value = t;
-      else {
-        const int freq = (f + 1) / 2;
-        const float angle = 6.283185307179586f * freq * t;
-        value = (f % 2 == 1) ? sinf(angle) : cosf(angle);
-      }
-    }
-    act[r * L.total + L.actOffset[0] + i] = value;
+    act[r * L.total + L.actOffset[0] + i] =
+        i < net.dim ? xt[static_cast<std::size_t>(row0 + r) * net.dim + i] : timeFeature(i - net.dim, tv[row0 + r]);
   }
   __syncthreads();
   for (int l = 0; l < net.layers; ++l) {
