@@ -362,20 +362,25 @@ function xDomain(dims: number[]): { domain: number[]; zero: false; nice: false }
   return { domain: [Math.min(...dims) - 0.6, Math.max(...dims) + 0.6], zero: false, nice: false };
 }
 
+/** One panel per nLive with the given layers, shared y scale, the report's fonts. */
+function facetByNLive(text: string, subtitle: string, data: unknown[], layer: unknown[]): VegaLiteSpec {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text, subtitle },
+    data: { values: data },
+    facet: { column: { field: 'nLive', type: 'nominal', title: null } },
+    spec: { width: 320, height: 260, layer },
+    resolve: { scale: { y: 'shared' } },
+    config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, labelLimit: 260 } },
+  } as VegaLiteSpec;
+}
+
 /** Calls against dimension on a log scale, one panel per nLive; unfinished peer runs as open markers (a lower bound). */
 export function callsFigure(rows: BenchRow[], family: string): VegaLiteSpec {
   const sums = summarise(rows).filter((s) => s.problem.startsWith(`${family}-`));
   const data = sums.map((s) => ({ tool: s.tool, dim: s.dim, nLive: `nLive = ${s.nLive}`, nLike: s.nLike, lo: s.nLikeMin, hi: s.nLikeMax, status: s.unfinished ? 'unfinished (lower bound)' : 'finished' }));
   const colour = { field: 'tool', type: 'nominal' as const, title: 'sampler', scale: colourScale(data.map((d) => d.tool)) };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${family}: likelihood calls against dimension`, subtitle: 'median over seeds, bars: range; open markers: runs cut off by the time cap' },
-    data: { values: data },
-    facet: { column: { field: 'nLive', type: 'nominal', title: null } },
-    spec: {
-      width: 320,
-      height: 260,
-      layer: [
+  return facetByNLive(`${family}: likelihood calls against dimension`, 'median over seeds, bars: range; open markers: runs cut off by the time cap', data, [
         { mark: { type: 'line', opacity: 0.6 }, transform: [{ filter: "datum.status === 'finished'" }], encoding: { x: { field: 'dim', type: 'quantitative' }, y: { field: 'nLike', type: 'quantitative' }, color: colour } },
         { mark: { type: 'rule' }, encoding: { x: { field: 'dim', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
         {
@@ -389,11 +394,7 @@ export function callsFigure(rows: BenchRow[], family: string): VegaLiteSpec {
             tooltip: [{ field: 'tool' }, { field: 'dim' }, { field: 'nLike', format: ',' }],
           },
         },
-      ],
-    },
-    resolve: { scale: { y: 'shared' } },
-    config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, labelLimit: 260 } },
-  } as VegaLiteSpec;
+  ]);
 }
 
 /** log Z − reference against dimension, ±1σ bars, the match band (3σ or 0.15) not drawn per run but the zero line is. */
@@ -410,15 +411,7 @@ export function logZFigure(rows: BenchRow[], family: string): VegaLiteSpec {
     return { tool: r.tool, nLive: `nLive = ${r.nLive}`, dim: r.dim, x: r.dim + offset, delta: r.logZ - r.ref, lo: r.logZ - r.ref - r.logZErr, hi: r.logZ - r.ref + r.logZErr, seed: r.seed, sigma: deltaSigma(r) };
   });
   const colour = { field: 'tool', type: 'nominal' as const, title: 'sampler', scale: tools };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${family}: log Z − exact value against dimension`, subtitle: 'each run with its reported ±1σ; tools offset sideways' },
-    data: { values: data },
-    facet: { column: { field: 'nLive', type: 'nominal', title: null } },
-    spec: {
-      width: 320,
-      height: 260,
-      layer: [
+  return facetByNLive(`${family}: log Z − exact value against dimension`, 'each run with its reported ±1σ; tools offset sideways', data, [
         { mark: { type: 'rule', strokeDash: [4, 3], color: 'black' }, encoding: { y: { datum: 0 } } },
         { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: colour } },
         {
@@ -430,10 +423,7 @@ export function logZFigure(rows: BenchRow[], family: string): VegaLiteSpec {
             tooltip: [{ field: 'tool' }, { field: 'dim' }, { field: 'seed' }, { field: 'delta', format: '.3f' }, { field: 'sigma', title: 'Δ/σ', format: '.2f' }],
           },
         },
-      ],
-    },
-    config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
-  } as VegaLiteSpec;
+  ]);
 }
 
 /** Writes `<stem>.md` and, per problem family with a dimension axis, the two figures as SVG and PNG. Returns the paths written. */
