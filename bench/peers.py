@@ -7,13 +7,15 @@ Driven by `npm run bench:peers` (bench/peers.ts). Settings are PEERS.md's:
 defaults except the number of live points; UltraNest slice: nsteps = 2d with
 mixture random directions; PolyChord: num_repeats = 5d, precision 1e-3.
 nLike counts every point handed to the likelihood, by a wrapper around it.
---check only imports the tool and exits 0 (or 3 when it cannot be imported);
+--check only imports the tool and exits 0 (or 3 when it cannot be imported); on SIGTERM
+(bench:peers' time cap) a run prints its calls so far with "unfinished": true and exits 4;
 --eval prints log L of the points given on stdin (the tests compare it with lib/problems.ts).
 """
 import argparse
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -136,6 +138,18 @@ def main():
         _, _, _, logl = problem(args.problem)
         print(json.dumps([logl(np.asarray(x, dtype=float)) for x in json.load(sys.stdin)]))
         return
+    d, lo, hi, logl = problem(args.problem)
+    like = Counted(logl)
+    t0 = time.time()
+
+    def unfinished(signum, frame):
+        # bench:peers ends a run at its time cap with SIGTERM: report the calls spent so far (a lower bound)
+        print(json.dumps({'available': True, 'tool': args.tool, 'problem': args.problem, 'nLive': args.nlive, 'seed': args.seed,
+                          'unfinished': True, 'nLike': like.calls, 'wallSeconds': time.time() - t0, 'pid': os.getpid()}), flush=True)
+        os._exit(4)
+
+    if not args.check:
+        signal.signal(signal.SIGTERM, unfinished)
     module = {'ultranest': 'ultranest', 'ultranest-slice': 'ultranest', 'polychord': 'pypolychord', 'nessai': 'nessai'}[args.tool]
     try:
         __import__(module)
@@ -145,10 +159,8 @@ def main():
     if args.check:
         print(json.dumps({'available': True, 'tool': args.tool}))
         return
-    d, lo, hi, logl = problem(args.problem)
-    like = Counted(logl)
+    version = str(getattr(sys.modules[module], '__version__', '?'))
     np.random.seed(args.seed)
-    t0 = time.time()
     if args.tool.startswith('ultranest'):
         logz, err, dead = run_ultranest(args, d, lo, hi, like, args.tool == 'ultranest-slice')
     elif args.tool == 'polychord':
@@ -157,7 +169,7 @@ def main():
         logz, err, dead = run_nessai(args, d, lo, hi, like)
     print(json.dumps({'available': True, 'tool': args.tool, 'problem': args.problem, 'nLive': args.nlive, 'seed': args.seed,
                       'nLike': like.calls, 'dead': dead, 'logZ': float(logz), 'logZErr': float(err),
-                      'wallSeconds': time.time() - t0, 'pid': os.getpid()}))
+                      'wallSeconds': time.time() - t0, 'version': version, 'pid': os.getpid()}))
 
 
 if __name__ == '__main__':

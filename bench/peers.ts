@@ -10,10 +10,48 @@
  * Python cannot import (or no PYTHON at all) is said so, and its figures
  * come from PEERS.md, marked recorded.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendRows, BENCH_DIR, machineName, markdownTable, problemByName, recordedPeerRows, type BenchRow } from './harness.js';
+
+/** One core per run, as PEERS.md's figures were taken (numpy/torch would otherwise spread over every core). */
+const ONE_THREAD = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+
+interface PeerOutput {
+  unfinished?: boolean;
+  nLike: number;
+  dead: number;
+  logZ: number;
+  logZErr: number;
+  wallSeconds: number;
+  version?: string;
+}
+
+/**
+ * Runs one peer with a time cap. At the cap the peer gets SIGTERM and prints the
+ * calls it has spent (spawnSync would close its pipes first and lose that line).
+ */
+function runCapped(cmd: string, args: string[], seconds: number): Promise<{ status: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...ONE_THREAD }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-65536)));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
+    }, seconds * 1000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, timedOut });
+    });
+  });
+}
 
 const TOOLS: Record<string, string> = { ultranest: 'UltraNest', 'ultranest-slice': 'UltraNest slice', polychord: 'PolyChord', nessai: 'nessai' };
 
@@ -86,18 +124,20 @@ for (const problem of problems) {
       rows.push(...recordedPeerRows().filter((r) => r.tool === TOOLS[t] && r.problem === problem && r.nLive === nLive));
       continue;
     }
-    const r = spawnSync(python!, [script, '--tool', t, '--problem', problem, '--nlive', String(nLive), '--seed', String(seed)], {
-      encoding: 'utf8',
-      timeout: Number(values['max-seconds']) * 1000,
-      maxBuffer: 64 << 20,
-    });
-    const timedOut = r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
+    console.error(`${TOOLS[t]} on ${problem} (nLive ${nLive}, seed ${seed}) …`);
+    const r = await runCapped(python!, [script, '--tool', t, '--problem', problem, '--nlive', String(nLive), '--seed', String(seed)], Number(values['max-seconds']));
     const last = r.stdout.trim().split('\n').pop() ?? '';
-    if (timedOut || r.status !== 0) {
-      console.error(`${TOOLS[t]} on ${problem}: ${timedOut ? `unfinished at ${values['max-seconds']} s` : `failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`}`);
+    let out: PeerOutput | undefined;
+    try {
+      out = JSON.parse(last) as PeerOutput;
+    } catch {
+      out = undefined;
+    }
+    const timedOut = r.timedOut || out?.unfinished === true;
+    if (!out || (!timedOut && r.status !== 0)) {
+      console.error(`${TOOLS[t]} on ${problem}: failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
       if (!timedOut) continue;
     }
-    const out = timedOut ? undefined : (JSON.parse(last) as { nLike: number; dead: number; logZ: number; logZErr: number; wallSeconds: number });
     rows.push({
       tool: TOOLS[t]!,
       source: 'measured',
@@ -108,23 +148,24 @@ for (const problem of problems) {
       backend: 'cpu',
       nLike: out?.nLike ?? NaN,
       nLikeMax: NaN,
-      dead: out?.dead ?? NaN,
-      logZ: out?.logZ ?? NaN,
-      logZErr: out?.logZErr ?? NaN,
+      dead: timedOut ? NaN : out?.dead ?? NaN,
+      logZ: timedOut ? NaN : out?.logZ ?? NaN,
+      logZErr: timedOut ? NaN : out?.logZErr ?? NaN,
       ref: p.logZ,
-      wallSeconds: out?.wallSeconds ?? Number(values['max-seconds']),
+      wallSeconds: timedOut ? Number(values['max-seconds']) : out!.wallSeconds,
       likelihoodSeconds: NaN,
       trainSeconds: NaN,
       sampleSeconds: NaN,
       efficiency: NaN,
-      stop: out ? 'converged' : 'unfinished',
+      stop: timedOut ? 'unfinished' : 'converged',
       date: new Date().toISOString().slice(0, 10),
       machine: machineName(),
-      note: '',
+      note: out?.version ? `${TOOLS[t]} ${out.version}` : '',
     });
-    console.error(`${TOOLS[t]} on ${problem}: ${out ? `nLike ${out.nLike}, logZ ${out.logZ.toFixed(3)} ± ${out.logZErr.toFixed(3)}` : 'unfinished'}`);
+    appendRows(join(values.out, 'peers.csv'), [rows.at(-1)!]); // kept at once: a long plan can be cut short
+    console.error(
+      `${TOOLS[t]} on ${problem}: ${timedOut ? `unfinished at ${values['max-seconds']} s (> ${out?.nLike ?? '?'} calls)` : `nLike ${out!.nLike}, logZ ${out!.logZ.toFixed(3)} ± ${out!.logZErr.toFixed(3)}, ${out!.wallSeconds.toFixed(0)} s`}`,
+    );
   }
 }
-const measured = rows.filter((r) => r.source === 'measured');
-if (measured.length > 0) appendRows(join(values.out, 'peers.csv'), measured);
 console.log(markdownTable(rows));
