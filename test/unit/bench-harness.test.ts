@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +105,54 @@ describe('peers use the same likelihoods', () => {
       expect(r.status, r.stderr).toBe(0);
       const theirs = JSON.parse(r.stdout) as number[];
       for (let i = 0; i < n; i++) expect(theirs[i]!).toBeCloseTo(ours[i]!, 9);
+    }
+  });
+});
+
+describe('bench:peers against a stand-in peer', () => {
+  const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+  // A fake `ultranest` module: 1,234 likelihood calls, then either a result or (FAKE_HANG) a hang until the cap.
+  const fake = `
+import os, time
+import numpy as np
+class ReactiveNestedSampler:
+    def __init__(self, names, like, transform, vectorized=False):
+        self.like, self.transform, self.d = like, transform, len(names)
+    def run(self, min_num_live_points, **kw):
+        rng = np.random.default_rng(0)
+        logl = [self.like(self.transform(rng.random(self.d))) for _ in range(1234)]
+        while os.environ.get('FAKE_HANG'):
+            time.sleep(0.05)
+        return {'logz': -5.5, 'logzerr': 0.25, 'weighted_samples': {'logl': logl[:1000]}}
+`;
+  function runPeers(dir: string, env: Record<string, string>, cap: number) {
+    return spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, '../../bench/peers.ts'), '--problem', 'rosenbrock', '--dims', '2', '--tools', 'ultranest', '--max-seconds', String(cap), '--out', join(dir, 'out')],
+      { encoding: 'utf8', env: { ...process.env, PYTHON: 'python3', PYTHONPATH: join(dir, 'py'), ...env } },
+    );
+  }
+  it.skipIf(!hasNumpy)('counts every call, and reports an unfinished run at its cap with the calls so far (skipped without python3 and numpy)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-peers-'));
+    try {
+      mkdirSync(join(dir, 'py', 'ultranest'), { recursive: true });
+      writeFileSync(join(dir, 'py', 'ultranest', '__init__.py'), fake);
+      writeFileSync(join(dir, 'py', 'ultranest', 'stepsampler.py'), '');
+      const done = runPeers(dir, {}, 120);
+      expect(done.status, done.stderr).toBe(0);
+      let rows = fromCsv(readFileSync(join(dir, 'out', 'peers.csv'), 'utf8'));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ tool: 'UltraNest', source: 'measured', problem: 'rosenbrock-2d', nLike: 1234, dead: 1000, logZ: -5.5, logZErr: 0.25, stop: 'converged' });
+      // The same run hanging after its calls: ended at the cap, and its calls still counted.
+      const capped = runPeers(dir, { FAKE_HANG: '1' }, 8);
+      expect(capped.status, capped.stderr).toBe(0);
+      expect(capped.stderr).toContain('unfinished at 8 s (> 1234 calls)');
+      rows = fromCsv(readFileSync(join(dir, 'out', 'peers.csv'), 'utf8'));
+      expect(rows).toHaveLength(1); // the rerun replaced its row
+      expect(rows[0]).toMatchObject({ nLike: 1234, stop: 'unfinished', wallSeconds: 8 });
+      expect(Number.isNaN(rows[0]!.logZ)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
