@@ -368,7 +368,8 @@ function facetByNLive(text: string, subtitle: string, data: unknown[], layer: un
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text, subtitle },
     data: { values: data },
-    facet: { column: { field: 'nLive', type: 'nominal', title: null } },
+    // panels in nLive order (500 before 2000), not the labels' string order
+    facet: { column: { field: 'nLive', type: 'nominal', title: null, sort: [...new Set((data as Array<{ nLive: string }>).map((d) => d.nLive))].sort((x, y) => Number(x.replace(/\D/g, '')) - Number(y.replace(/\D/g, ''))) } },
     spec: { width: 320, height: 260, layer },
     resolve: { scale: { y: 'shared' } },
     config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11, labelLimit: 260 } },
