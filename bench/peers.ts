@@ -134,10 +134,11 @@ for (const problem of problems) {
       out = undefined;
     }
     const timedOut = r.timedOut || out?.unfinished === true;
-    if (!out || (!timedOut && r.status !== 0)) {
+    if (!timedOut && (!out || r.status !== 0)) {
       console.error(`${TOOLS[t]} on ${problem}: failed (exit ${r.status}): ${r.stderr.trim().split('\n').pop()}`);
-      if (!timedOut) continue;
+      continue;
     }
+    const done = timedOut ? undefined : out!;
     rows.push({
       tool: TOOLS[t]!,
       source: 'measured',
@@ -148,23 +149,23 @@ for (const problem of problems) {
       backend: 'cpu',
       nLike: out?.nLike ?? NaN,
       nLikeMax: NaN,
-      dead: timedOut ? NaN : out?.dead ?? NaN,
-      logZ: timedOut ? NaN : out?.logZ ?? NaN,
-      logZErr: timedOut ? NaN : out?.logZErr ?? NaN,
+      dead: done?.dead ?? NaN,
+      logZ: done?.logZ ?? NaN,
+      logZErr: done?.logZErr ?? NaN,
       ref: p.logZ,
-      wallSeconds: timedOut ? Number(values['max-seconds']) : out!.wallSeconds,
+      wallSeconds: done?.wallSeconds ?? Number(values['max-seconds']),
       likelihoodSeconds: NaN,
       trainSeconds: NaN,
       sampleSeconds: NaN,
       efficiency: NaN,
-      stop: timedOut ? 'unfinished' : 'converged',
+      stop: done ? 'converged' : 'unfinished',
       date: new Date().toISOString().slice(0, 10),
       machine: machineName(),
-      note: out?.version ? `${TOOLS[t]} ${out.version}` : '',
+      note: done?.version ? `${TOOLS[t]} ${done.version}` : '',
     });
     appendRows(join(values.out, 'peers.csv'), [rows.at(-1)!]); // kept at once: a long plan can be cut short
     console.error(
-      `${TOOLS[t]} on ${problem}: ${timedOut ? `unfinished at ${values['max-seconds']} s (> ${out?.nLike ?? '?'} calls)` : `nLike ${out!.nLike}, logZ ${out!.logZ.toFixed(3)} ± ${out!.logZErr.toFixed(3)}, ${out!.wallSeconds.toFixed(0)} s`}`,
+      `${TOOLS[t]} on ${problem}: ${done ? `nLike ${done.nLike}, logZ ${done.logZ.toFixed(3)} ± ${done.logZErr.toFixed(3)}, ${done.wallSeconds.toFixed(0)} s` : `unfinished at ${values['max-seconds']} s (> ${out?.nLike ?? '?'} calls)`}`,
     );
   }
 }
