@@ -44,11 +44,17 @@ struct OdeSpec {
   double baseScale = 1.0;           // sample() draws z ~ N(0, baseScale² I); logProb stays the flow's own
 };
 
+// What a backend says about itself (flow.info in JS).
+struct BackendInfo {
+  std::string name;  // e.g. "cpu (avx2)"
+  int threads = 0;   // host threads it uses
+  std::string device;  // the accelerator, empty on the CPU
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;
-  virtual int threads() const = 0;
+  virtual BackendInfo info() const = 0;
 
   // CFM training on whitened points [n][dim] (float64): the first nTrain rows
   // are trained on, the rest validate. Updates params and adam in place.
@@ -73,5 +79,9 @@ class Backend {
 };
 
 std::unique_ptr<Backend> makeCpuBackend(int threads);
+
+// The backend by name: "cpu", "cuda" (throws std::range_error while it is not
+// compiled in), or "auto" (the best one compiled in).
+std::unique_ptr<Backend> makeBackend(const std::string& name, int threads);
 
 }  // namespace nestflow

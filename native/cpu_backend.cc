@@ -86,8 +86,9 @@ class CpuBackend final : public Backend {
     ode_.resize(pool_.size());
   }
 
-  std::string name() const override { return std::string("cpu (") + gemmKernelName() + ")"; }
-  int threads() const override { return pool_.size(); }
+  BackendInfo info() const override {
+    return BackendInfo{std::string("cpu (") + gemmKernelName() + ")", pool_.size(), ""};
+  }
 
   // ---- training -----------------------------------------------------------
 

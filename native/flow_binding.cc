@@ -68,6 +68,7 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       if (o.has("seed"))
         config.seed = static_cast<std::uint64_t>(readInt(o.get("seed"), "config.seed", 0, (1LL << 53) - 1));
       o.integer("threads", config.threads, 0, 1024);
+      if (o.has("backend")) config.backend = readBackendName(o.get("backend"), "config.backend");
       core_ = std::make_shared<FlowCore>(config);
     } catch (const ArgError& e) {
       throwArgError(env, e);
@@ -342,9 +343,11 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       int threads = 0;
       if (info.Length() > 1 && !info[1].IsUndefined())
         threads = static_cast<int>(readInt(info[1], "threads", 0, 1024));
+      std::string backend = "auto";
+      if (info.Length() > 2 && !info[2].IsUndefined()) backend = readBackendName(info[2], "backend");
       std::shared_ptr<FlowCore> core;
       try {
-        core = FlowCore::load(bytes.Data(), bytes.ByteLength(), threads);
+        core = FlowCore::load(bytes.Data(), bytes.ByteLength(), threads, backend);
       } catch (const std::exception& e) {
         throw ArgError{true, e.what()};
       }
@@ -371,8 +374,10 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
     Napi::Env env = info.Env();
     const NetShape& s = core_->shape();
     auto o = Napi::Object::New(env);
-    o.Set("backend", core_->backend().name());
-    o.Set("threads", core_->backend().threads());
+    const BackendInfo b = core_->backend().info();
+    o.Set("backend", b.name);
+    o.Set("threads", b.threads);
+    if (!b.device.empty()) o.Set("device", b.device);
     o.Set("dim", s.dim);
     auto hidden = Napi::Array::New(env, s.hidden.size());
     for (std::size_t i = 0; i < s.hidden.size(); ++i) hidden.Set(static_cast<uint32_t>(i), s.hidden[i]);

@@ -24,7 +24,7 @@ FlowCore::FlowCore(const FlowConfig& config) {
   shape_.dim = config.dim;
   shape_.hidden = config.hidden;
   shape_.timeFreqs = config.timeFreqs;
-  backend_ = makeCpuBackend(config.threads);
+  backend_ = makeBackend(config.backend, config.threads);
   mean_.assign(shape_.dim, 0.0);
   chol_.assign(static_cast<std::size_t>(shape_.dim) * shape_.dim, 0.0);
   for (int j = 0; j < shape_.dim; ++j) chol_[j * shape_.dim + j] = 1.0;
@@ -258,7 +258,8 @@ std::vector<std::uint8_t> FlowCore::save() const {
   return w.bytes;
 }
 
-std::unique_ptr<FlowCore> FlowCore::load(const std::uint8_t* bytes, std::size_t size, int threads) {
+std::unique_ptr<FlowCore> FlowCore::load(const std::uint8_t* bytes, std::size_t size, int threads,
+                                         const std::string& backend) {
   Reader r(bytes, size);
   for (char c : kMagic)
     if (r.get<char>() != c) throw std::range_error("bytes: not a nestflow flow (bad magic)");
@@ -285,6 +286,7 @@ std::unique_ptr<FlowCore> FlowCore::load(const std::uint8_t* bytes, std::size_t 
     config.hidden.push_back(static_cast<int>(h));
   }
   config.threads = threads;
+  config.backend = backend;
   auto flow = std::make_unique<FlowCore>(config);
   flow->adam_.step = r.get<std::uint64_t>();
   for (auto& s : flow->rng_.state) s = r.get<std::uint64_t>();

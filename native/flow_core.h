@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "backend.h"
@@ -19,6 +20,7 @@ struct FlowConfig {
   int timeFreqs = 3;
   std::uint64_t seed = 0;
   int threads = 0;  // 0: OMP_NUM_THREADS or all cores
+  std::string backend = "auto";  // "auto", "cpu" or "cuda" (see makeBackend)
 };
 
 struct TrainOptions {
@@ -45,7 +47,8 @@ class FlowCore {
 
   void reset(std::uint64_t seed);
   std::vector<std::uint8_t> save() const;
-  static std::unique_ptr<FlowCore> load(const std::uint8_t* bytes, std::size_t size, int threads);
+  static std::unique_ptr<FlowCore> load(const std::uint8_t* bytes, std::size_t size, int threads,
+                                        const std::string& backend = "auto");
 
   const NetShape& shape() const { return shape_; }
   const std::vector<float>& params() const { return params_; }

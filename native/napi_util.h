@@ -42,6 +42,15 @@ inline double readNumber(const Napi::Value& value, const char* name) {
   return v;
 }
 
+// A backend name: "auto", "cpu" or "cuda".
+inline std::string readBackendName(const Napi::Value& value, const char* name) {
+  if (!value.IsString()) throw ArgError{false, std::string(name) + " must be 'auto', 'cpu' or 'cuda'"};
+  std::string s = value.As<Napi::String>().Utf8Value();
+  if (s != "auto" && s != "cpu" && s != "cuda")
+    throw ArgError{true, std::string(name) + " must be 'auto', 'cpu' or 'cuda', got '" + s + "'"};
+  return s;
+}
+
 inline long long readInt(const Napi::Value& value, const char* name, long long lo, long long hi) {
   const double v = readNumber(value, name);
   if (v != std::floor(v)) throw ArgError{true, std::string(name) + " must be an integer"};
