@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from './output.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 /**
  * Checkpoint files: everything a run needs to continue exactly where it
@@ -10,7 +10,8 @@ import { writeFileAtomic } from './output.js';
  * so every double comes back bit for bit.
  */
 export const CHECKPOINT_MAGIC = 'NESTFLOW-CKPT\n\0\0';
-export const CHECKPOINT_VERSION = 1;
+/** 2: the run state as one object (lib/sampler/state.ts); version 1 files are refused. */
+export const CHECKPOINT_VERSION = 2;
 const HEADER = 16 + 4 + 32;
 
 /** Why a checkpoint could not be read. */

@@ -10,14 +10,15 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigError, readConfigFile, validateConfig, type RunConfig } from './config.js';
 import { Flow } from './flow.js';
 import { loadNative } from './native.js';
-import { writeFileAtomic, writeLivePoints, writePolyChord } from './output.js';
+import { writeLivePoints, writePolyChord } from './output.js';
 import type { Prior } from './priors.js';
 import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
-import { NestedSampler, type BatchLogLikelihood, type IterationRecord, type NestedSamplingResult, type PointLogLikelihood } from './sampler.js';
+import { fmt, runProgress } from './progress.js';
+import { finishedSummary, writeRunSummary } from './run-summary.js';
+import { NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
 import { VERSION } from './version.js';
 
 /** Raised for a bad command line or configuration: exit code 2. */
@@ -81,59 +82,12 @@ async function loadModel(config: RunConfig): Promise<Model> {
   };
 }
 
-/** e^logValue for display, without overflowing to Infinity. */
-function fmtExp(logValue: number): string {
-  const log10 = logValue / Math.LN10;
-  return Math.abs(log10) < 300 ? Math.exp(logValue).toExponential(1) : `1e${log10 >= 0 ? '+' : ''}${log10.toFixed(0)}`;
-}
-
-function fmt(v: number, digits = 3): string {
-  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
-}
-
-function summary(config: RunConfig, model: Model, r: NestedSamplingResult, root: string): Record<string, unknown> {
-  return {
-    version: VERSION,
-    problem: model.name,
-    root,
-    logZ: r.logZ,
-    logZErr: r.logZErr,
-    referenceLogZ: model.referenceLogZ ?? null,
-    nLike: r.nLike,
-    nDead: r.dead.logL.length,
-    nIterations: r.nIterations,
-    ess: r.ess,
-    information: r.information,
-    insertionPValue: r.insertionPValue,
-    stopReason: r.stopReason,
-    timingsMs: r.timings,
-    counts: r.counts,
-    warnings: r.warnings,
-    seed: config.seed,
-    settings: config,
-    // For `nestflow plot`'s diagnostics.
-    iterations: r.iterations.map((it) => ({
-      iteration: it.iteration,
-      killed: it.killed,
-      logX: it.logX,
-      logZ: it.logZ,
-      logZErr: it.logZErr,
-      proposals: it.proposals,
-      likelihoodCalls: it.likelihoodCalls,
-      efficiency: it.efficiency,
-      insertionPValue: it.insertionPValue,
-      trainLoss: it.trainLoss,
-      unfound: it.unfound,
-    })),
-  };
-}
-
 async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }): Promise<number> {
   const model = await loadModel(config);
   const root = join(config.outputDir, config.fileRoot ?? model.name);
   // Fail on an unwritable output directory before spending any likelihood call.
   try {
-    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'running', settings: config }, null, 2) + '\n');
+    writeRunSummary(root, { version: VERSION, problem: model.name, status: 'running', settings: config });
   } catch (err) {
     throw new UsageError(`cannot write to output directory ${config.outputDir}: ${(err as Error).message}`);
   }
@@ -180,48 +134,8 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const start = performance.now();
-  const logTol = Math.log(config.tolerance);
-  const tty = process.stderr.isTTY && !flags.quiet;
-  const bar = tty
-    ? new cliProgress.SingleBar(
-        {
-          format: 'nestflow |{bar}| it {iteration} | logZ {logZ} ± {err} | left {left} (tol {tol}) | nLike {nLike} | eff {eff} | {elapsed}s, ETA {etaTime}',
-          barsize: 24,
-          hideCursor: true,
-          stream: process.stderr,
-        },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
-  bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: config.tolerance.toExponential(0), nLike: 0, eff: '-', elapsed: 0, etaTime: '-' });
-  let nLike = config.nLive;
-  const onIteration = (it: IterationRecord): void => {
-    nLike += it.likelihoodCalls;
-    // Progress: compression done against done + still needed; once the
-    // likelihood has saturated, each nat of log X removes a nat of the
-    // remaining-evidence ratio, so (log ratio − log tolerance) bounds what is left.
-    const needed = Math.max(0, it.logRemaining - logTol);
-    const frac = Number.isFinite(needed) ? -it.logX / (-it.logX + needed) : 0;
-    const elapsed = (performance.now() - start) / 1000;
-    const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
-    if (bar) {
-      bar.update(Math.round(frac * 1000), {
-        iteration: it.iteration,
-        logZ: fmt(it.logZ),
-        err: fmt(it.logZErr),
-        left: fmtExp(it.logRemaining),
-        nLike,
-        eff: fmt(it.efficiency, 2),
-        elapsed: elapsed.toFixed(0),
-        etaTime: Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-',
-      });
-    } else if (!flags.quiet) {
-      process.stderr.write(
-        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} local ${it.unfound} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
-      );
-    }
-  };
+  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet });
+  const onIteration = progress.onIteration;
   let result: NestedSamplingResult;
   try {
     result = await sampler.run({
@@ -233,23 +147,23 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
     });
   } catch (err) {
     // No file may claim a finished run; the last checkpoint is kept for --resume.
-    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'failed', error: err instanceof Error ? err.message : String(err), checkpoint: checkpointPath, settings: config }, null, 2) + '\n');
+    writeRunSummary(root, { version: VERSION, problem: model.name, status: 'failed', error: err instanceof Error ? err.message : String(err), checkpoint: checkpointPath, settings: config });
     throw err;
   } finally {
-    bar?.stop();
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   if (result.stopReason === 'aborted') {
-    writeFileAtomic(`${root}.json`, JSON.stringify({ version: VERSION, problem: model.name, status: 'interrupted', signal: caught, nLike: result.nLike, nIterations: result.nIterations, checkpoint: checkpointPath, settings: config }, null, 2) + '\n');
+    writeRunSummary(root, { version: VERSION, problem: model.name, status: 'interrupted', ...(caught ? { signal: caught } : {}), nLike: result.nLike, nIterations: result.nIterations, checkpoint: checkpointPath, settings: config });
     if (!flags.quiet) process.stderr.write(`nestflow: checkpoint written to ${checkpointPath}; run the same command with --resume to continue\n`);
     return caught === 'SIGINT' ? 130 : 143;
   }
   writePolyChord(result, root, { seed: config.seed });
   // The run is over: every live point is now a dead one.
   rmSync(`${root}_phys_live-birth.txt`, { force: true });
-  const s = summary(config, model, result, root);
-  writeFileAtomic(`${root}.json`, JSON.stringify({ ...s, status: 'finished' }, null, 2) + '\n');
+  const s = finishedSummary(result, { problem: model.name, root, seed: config.seed, settings: config, ...(model.referenceLogZ !== undefined ? { referenceLogZ: model.referenceLogZ } : {}) });
+  writeRunSummary(root, s);
   if (flags.json) process.stdout.write(JSON.stringify(s) + '\n');
   else if (!flags.quiet) {
     const ref = model.referenceLogZ;
@@ -292,9 +206,9 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('-p, --problem <name>', 'built-in problem').choices(Object.keys(BUILTIN_PROBLEMS)))
     .option('-d, --dim <n>', 'dimension of a built-in problem', int('--dim'))
     .option('-l, --likelihood <module>', 'module (.js, .mjs or .ts) exporting logLikelihood and prior (and paramNames, vectorized)')
-    .option('-n, --nlive <n>', 'live points (default 500)', int('--nlive'))
-    .option('-s, --seed <n>', 'seed (default 0)', int('--seed'))
-    .option('-t, --tolerance <x>', 'stop when the live points hold less than this fraction of Z (default 1e-3)', num('--tolerance'))
+    .option('-n, --nlive <n>', `live points (default ${SAMPLER_DEFAULTS.nLive})`, int('--nlive'))
+    .option('-s, --seed <n>', `seed (default ${SAMPLER_DEFAULTS.seed})`, int('--seed'))
+    .option('-t, --tolerance <x>', `stop when the live points hold less than this fraction of Z (default ${SAMPLER_DEFAULTS.tolerance})`, num('--tolerance'))
     .option('--max-calls <n>', 'stop after this many likelihood calls', int('--max-calls'))
     .option('--max-iterations <n>', 'stop after this many iterations', int('--max-iterations'))
     .option('--max-seconds <x>', 'stop after this many seconds', num('--max-seconds'))

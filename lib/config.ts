@@ -6,28 +6,30 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUILTIN_PROBLEMS } from './problems.js';
+import { OPTION_RULES as R, SAMPLER_DEFAULTS } from './sampler/options.js';
+import { intFrom, POSITIVE, zodNumber } from './validate.js';
 
-const positiveInt = z.number().int().positive();
+const positiveInt = zodNumber(intFrom(1));
 
-/** The schema of a run configuration (camelCase keys, as in the library). */
+/** The schema of a run configuration (camelCase keys, as in the library; the sampler's rules and defaults). */
 export const RunConfigSchema = z
   .object({
     problem: z.enum(Object.keys(BUILTIN_PROBLEMS) as [string, ...string[]]).optional(),
     dim: positiveInt.optional(),
     likelihood: z.string().min(1).optional(),
-    nLive: z.number().int().min(2).default(500),
-    seed: z.number().int().min(0).default(0),
-    tolerance: z.number().positive().default(1e-3),
-    killFraction: z.number().gt(0).lt(1).optional(),
-    envelopeQuantile: z.number().gt(0).max(1).optional(),
-    temperedFraction: z.number().min(0).lt(1).optional(),
+    nLive: zodNumber(R.nLive).default(SAMPLER_DEFAULTS.nLive),
+    seed: zodNumber(R.seed).default(SAMPLER_DEFAULTS.seed),
+    tolerance: zodNumber(R.tolerance).default(SAMPLER_DEFAULTS.tolerance),
+    killFraction: zodNumber(R.killFraction).optional(),
+    envelopeQuantile: zodNumber(R.envelopeQuantile).optional(),
+    temperedFraction: zodNumber(R.temperedFraction).optional(),
     checkpointEvery: positiveInt.default(1),
-    checkpointSeconds: z.number().positive().optional(),
-    maxFlowCallsPerPoint: positiveInt.optional(),
-    localSteps: positiveInt.optional(),
-    maxCalls: positiveInt.optional(),
-    maxIterations: positiveInt.optional(),
-    maxSeconds: z.number().positive().optional(),
+    checkpointSeconds: zodNumber(POSITIVE).optional(),
+    maxFlowCallsPerPoint: zodNumber(R.maxFlowCallsPerPoint).optional(),
+    localSteps: zodNumber(R.localSteps).optional(),
+    maxCalls: zodNumber(R.maxCalls).optional(),
+    maxIterations: zodNumber(R.maxIterations).optional(),
+    maxSeconds: zodNumber(R.maxSeconds).optional(),
     outputDir: z.string().min(1).default('chains'),
     fileRoot: z.string().min(1).regex(/^[^/\\]+$/, 'must be a file name, not a path').optional(),
     flow: z
@@ -54,11 +56,13 @@ export const RunConfigSchema = z
 
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 
-/** A configuration error: `.message` lists each bad field. */
+/** A configuration error: `.message` lists each bad field; `.code` is stable. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  readonly code: 'CONFIG_INVALID' | 'CONFIG_UNREADABLE';
+  constructor(code: ConfigError['code'], message: string) {
     super(message);
     this.name = 'ConfigError';
+    this.code = code;
   }
 }
 
@@ -68,15 +72,15 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    throw new ConfigError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`);
   }
   let value: unknown;
   try {
     value = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+    throw new ConfigError('CONFIG_UNREADABLE', `config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`config file ${path} must hold a mapping of settings`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError('CONFIG_INVALID', `config file ${path} must hold a mapping of settings`);
   return value as Record<string, unknown>;
 }
 
@@ -88,5 +92,5 @@ export function validateConfig(raw: Record<string, unknown>): RunConfig {
     const field = issue.path.length ? issue.path.join('.') : '(config)';
     return `  ${field}: ${issue.message}`;
   });
-  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  throw new ConfigError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
 }

@@ -1,7 +1,17 @@
 import { loadNative, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
+import { checkChoice, checkNumber, intFrom } from './validate.js';
 
 /** How tr(∂v/∂y) is computed along the ODE. */
 export type TraceMode = 'auto' | 'exact' | 'hutchinson';
+const TRACE_MODES = ['auto', 'exact', 'hutchinson'] as const;
+
+/**
+ * Where the flow's maths runs. `'cpu'`: the C++ kernels on all cores.
+ * `'cuda'`: an NVIDIA GPU (not built in yet: asking for it throws).
+ * `'auto'` (default): the best backend compiled in — the CPU today.
+ */
+export type BackendName = 'auto' | 'cpu' | 'cuda';
+const BACKENDS = ['auto', 'cpu', 'cuda'] as const;
 
 /** Options for {@link Flow}'s constructor. */
 export interface FlowOptions {
@@ -20,6 +30,8 @@ export interface FlowOptions {
   seed?: number;
   /** Worker threads; default OMP_NUM_THREADS, else all cores. Results do not depend on it. */
   threads?: number;
+  /** Backend. Default 'auto'. */
+  backend?: BackendName;
   /**
    * RK4 steps from t = 0 to 1. Default 10: on a trained 2-D flow the log q
    * error against a 400-step solution is ~1e-4 nats at 10 steps (see README).
@@ -105,11 +117,7 @@ export interface FlowSamples {
 /** Information about a flow and the backend it runs on. */
 export type FlowInfo = NativeFlowInfo;
 
-function checkPositiveInt(value: unknown, name: string, min = 1): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return value;
-}
+const checkPositiveInt = (value: unknown, name: string, min = 1): number => checkNumber(value, name, intFrom(min));
 
 function checkPoints(points: unknown, name: string, dim: number): number {
   if (!(points instanceof Float64Array)) throw new TypeError(`${name} must be a Float64Array (row-major n × dim)`);
@@ -131,7 +139,7 @@ function checkPoints(points: unknown, name: string, dim: number): number {
  */
 export class Flow {
   readonly #handle: NativeFlowHandle;
-  readonly #options: Required<Omit<FlowOptions, 'hidden' | 'seed' | 'threads' | 'timeFrequencies'>>;
+  readonly #options: Required<Omit<FlowOptions, 'hidden' | 'seed' | 'threads' | 'timeFrequencies' | 'backend'>>;
   #queue: Promise<unknown> = Promise.resolve();
 
   /**
@@ -147,8 +155,8 @@ export class Flow {
       options.hidden.forEach((w, i) => checkPositiveInt(w, `options.hidden[${i}]`));
     }
     const odeSteps = checkPositiveInt(options.odeSteps ?? 10, 'options.odeSteps');
-    const trace = options.trace ?? 'auto';
-    if (!['auto', 'exact', 'hutchinson'].includes(trace)) throw new RangeError(`options.trace must be 'auto', 'exact' or 'hutchinson', got ${String(trace)}`);
+    const trace = checkChoice(options.trace ?? 'auto', 'options.trace', TRACE_MODES);
+    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKENDS);
     this.#options = {
       dim,
       odeSteps,
@@ -164,6 +172,7 @@ export class Flow {
         timeFreqs: options.timeFrequencies,
         seed: options.seed,
         threads: options.threads,
+        backend,
       });
   }
 
@@ -185,13 +194,11 @@ export class Flow {
 
   #ode(options: OdeOptions | undefined): { steps: number; trace: 'exact' | 'hutchinson'; probes: number; baseScale?: number } {
     const steps = checkPositiveInt(options?.steps ?? this.#options.odeSteps, 'options.steps');
-    const mode = options?.trace ?? this.#options.trace;
-    if (!['auto', 'exact', 'hutchinson'].includes(mode)) throw new RangeError(`options.trace must be 'auto', 'exact' or 'hutchinson', got ${String(mode)}`);
+    const mode = checkChoice(options?.trace ?? this.#options.trace, 'options.trace', TRACE_MODES);
     const trace = mode === 'auto' ? (this.dim <= this.#options.exactTraceMaxDim ? 'exact' : 'hutchinson') : mode;
     const probes = checkPositiveInt(options?.probes ?? this.#options.hutchinsonProbes, 'options.probes');
     if (options?.baseScale === undefined) return { steps, trace, probes };
-    const baseScale = options.baseScale;
-    if (typeof baseScale !== 'number' || !(baseScale >= 1e-3 && baseScale <= 1e3)) throw new RangeError(`options.baseScale must be a number in [1e-3, 1e3], got ${String(baseScale)}`);
+    const baseScale = checkNumber(options.baseScale, 'options.baseScale', { min: 1e-3, max: 1e3 });
     return { steps, trace, probes, baseScale };
   }
 
@@ -275,7 +282,8 @@ export class Flow {
    */
   static load(bytes: Uint8Array, options: Omit<FlowOptions, 'dim' | 'hidden' | 'timeFrequencies' | 'seed'> = {}): Flow {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-    const handle = loadNative().FlowHandle.load(bytes, options.threads);
+    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKENDS);
+    const handle = loadNative().FlowHandle.load(bytes, options.threads, backend);
     const info = handle.info();
     return new Flow({ ...options, dim: info.dim, hidden: info.hidden }, handle);
   }

@@ -3,8 +3,8 @@
  * @packageDocumentation
  */
 export { Flow } from './flow.js';
-export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode } from './flow.js';
-export { NestedSampler, LikelihoodError, equalWeightSamples } from './sampler.js';
+export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode, BackendName } from './flow.js';
+export { NestedSampler, LikelihoodError, NestedSamplingError, equalWeightSamples, SAMPLER_DEFAULTS, mixtureLogW } from './sampler/index.js';
 export type {
   NestedSamplerOptions,
   NestedSamplingResult,
@@ -15,7 +15,12 @@ export type {
   SamplerFlowOptions,
   BatchLogLikelihood,
   PointLogLikelihood,
-} from './sampler.js';
+  CheckpointOptions,
+  RunCounts,
+  RunTimings,
+  Move,
+  MoveKind,
+} from './sampler/index.js';
 export { priors, parameter, normalQuantile } from './priors.js';
 export type { Prior, ParameterPrior } from './priors.js';
 export { computeEvidence, liveCounts, logSumExp } from './evidence.js';
@@ -25,13 +30,13 @@ export { Random } from './random.js';
 export { VERSION } from './version.js';
 export * as problems from './problems.js';
 export type { Problem } from './problems.js';
-export { writePolyChord, writeLivePoints, readPolyChord, readTable, formatFortran, writeFileAtomic, LOG_ZERO } from './output.js';
+export { writePolyChord, writeLivePoints, readPolyChord, readTable, formatFortran, LOG_ZERO, RunFileError } from './output.js';
+export { writeFileAtomic } from './atomic-file.js';
 export type { PolyChordRun, WriteOptions, BirthDeathPoints } from './output.js';
 export { equalWeightIndices } from './evidence.js';
 export { RunConfigSchema, validateConfig, readConfigFile, ConfigError } from './config.js';
 export type { RunConfig } from './config.js';
 export { encodeCheckpoint, decodeCheckpoint, readCheckpoint, writeCheckpoint, CheckpointError, CHECKPOINT_VERSION } from './checkpoint.js';
-export type { CheckpointOptions } from './sampler.js';
 export { plotRun, reportHtml, loadRun, cornerSpec, diagnosticsSpec } from './plot/report.js';
 export type { PlotOptions, PlotRun, CornerOptions } from './plot/report.js';
 export { renderSvg, svgToPng, renderFigure } from './plot/render.js';

@@ -49,8 +49,8 @@ export interface NativeFlowHandle {
 }
 
 export interface NativeFlowHandleClass {
-  new (config: { dim: number; hidden?: number[]; timeFreqs?: number; seed?: number; threads?: number }): NativeFlowHandle;
-  load(bytes: Uint8Array, threads?: number): NativeFlowHandle;
+  new (config: { dim: number; hidden?: number[]; timeFreqs?: number; seed?: number; threads?: number; backend?: 'auto' | 'cpu' | 'cuda' }): NativeFlowHandle;
+  load(bytes: Uint8Array, threads?: number, backend?: 'auto' | 'cpu' | 'cuda'): NativeFlowHandle;
 }
 
 export interface NativeTesting {

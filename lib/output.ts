@@ -1,13 +1,23 @@
 /**
- * PolyChord's file layout (../shared/FORMATS.md), which anesthetic and GetDist
+ * PolyChord's file layout (docs/file-formats.md), which anesthetic and GetDist
  * read: writers for a finished run and the live points of a running one, and
  * a reader for runs written by nestflow or PolyChord. Every file is written to
  * a temporary name, flushed and renamed, so a reader never sees half a file.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, existsSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 import { computeEvidence, equalWeightIndices, type Evidence } from './evidence.js';
-import type { NestedSamplingResult } from './sampler.js';
+import type { NestedSamplingResult } from './sampler/result.js';
+
+/** A run's files could not be read; `.code` is stable. */
+export class RunFileError extends Error {
+  readonly code: 'RUN_MISSING' | 'RUN_MALFORMED';
+  constructor(code: RunFileError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunFileError';
+    this.code = code;
+  }
+}
 
 /** PolyChord's log-zero: births and log-likelihoods at or below it mean −∞. */
 export const LOG_ZERO = -1e30;
@@ -34,21 +44,6 @@ function row(values: ArrayLike<number>): string {
   let s = '';
   for (let i = 0; i < values.length; i++) s += formatFortran(values[i]!);
   return s + '\n';
-}
-
-/** Writes a file atomically: temporary name, fsync, rename. */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 /** Points with their contours: θ row-major [n × dim]. */
@@ -222,23 +217,23 @@ export function readTable(path: string): number[][] {
  */
 export function readPolyChord(root: string, options: { simulations?: number; seed?: number } = {}): PolyChordRun {
   const path = `${root}_dead-birth.txt`;
-  if (!existsSync(path)) throw new Error(`no such run: ${path} does not exist`);
+  if (!existsSync(path)) throw new RunFileError('RUN_MISSING', `no such run: ${path} does not exist`);
   const rows = readTable(path);
-  if (rows.length === 0) throw new Error(`${path} has no rows`);
+  if (rows.length === 0) throw new RunFileError('RUN_MALFORMED', `${path} has no rows`);
   // A run stopped with live points left (PolyChord at its precision
   // criterion, or nestflow interrupted) has them in _phys_live-birth.txt:
   // they die last, in order of logL, as anesthetic reads them.
   const livePath = `${root}_phys_live-birth.txt`;
   if (existsSync(livePath)) rows.push(...readTable(livePath));
   const width = rows[0]!.length;
-  if (width < 3) throw new Error(`${path}: expected params…, logL, logL_birth columns, got ${width} columns`);
+  if (width < 3) throw new RunFileError('RUN_MALFORMED', `${path}: expected params…, logL, logL_birth columns, got ${width} columns`);
   const dim = width - 2;
   const n = rows.length;
   const theta = new Float64Array(n * dim);
   const logL = new Float64Array(n);
   const logLBirth = new Float64Array(n);
   rows.forEach((r, i) => {
-    if (r.length !== width) throw new Error(`${path}: row ${i + 1} has ${r.length} columns, expected ${width}`);
+    if (r.length !== width) throw new RunFileError('RUN_MALFORMED', `${path}: row ${i + 1} has ${r.length} columns, expected ${width}`);
     for (let j = 0; j < dim; j++) theta[i * dim + j] = r[j]!;
     logL[i] = r[dim]! <= LOG_ZERO ? -Infinity : r[dim]!;
     logLBirth[i] = r[dim + 1]! <= LOG_ZERO ? -Infinity : r[dim + 1]!;

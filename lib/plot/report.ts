@@ -28,7 +28,7 @@ function fmt(v: unknown, digits = 3): string {
 
 /** The report page: summary table, the figures inline, settings. */
 export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: string; svg: string }>): string {
-  const s = run.summary ?? {};
+  const s = run.summary?.status === 'finished' ? run.summary : undefined;
   const ref = run.referenceLogZ;
   const rows: Array<[string, string]> = [
     ['log Z', `${fmt(run.logZ)} ± ${fmt(run.logZErr)}`],
@@ -41,14 +41,14 @@ export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: str
     ['parameters', run.paramNames.join(', ')],
   ];
   if (run.iterations.length) rows.push(['iterations', fmt(run.iterations.length)]);
-  if (typeof s.insertionPValue === 'number') rows.push(['insertion-index KS p (run)', fmt(s.insertionPValue, 3)]);
-  if (typeof s.stopReason === 'string') rows.push(['stopped', s.stopReason]);
-  if (s.timingsMs && typeof s.timingsMs === 'object') {
-    const t = s.timingsMs as Record<string, number>;
-    rows.push(['time (train / sample / likelihood)', `${fmt((t.train ?? NaN) / 1000, 1)} / ${fmt((t.sample ?? NaN) / 1000, 1)} / ${fmt((t.likelihood ?? NaN) / 1000, 1)} s`]);
+  if (s) {
+    if (s.insertionPValue !== null) rows.push(['insertion-index KS p (run)', fmt(s.insertionPValue, 3)]);
+    rows.push(['stopped', s.stopReason]);
+    const t = s.timingsMs;
+    rows.push(['time (train / sample / likelihood)', `${fmt(t.train / 1000, 1)} / ${fmt(t.sample / 1000, 1)} / ${fmt(t.likelihood / 1000, 1)} s`]);
   }
   const note = run.source === 'polychord-files' ? '<p class="note">Read from PolyChord-layout files without nestflow\'s <code>.json</code>: the evidence is recomputed from <code>_dead-birth.txt</code>, and per-iteration diagnostics are not available.</p>' : '';
-  const settings = s.settings ? `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(s.settings, null, 2))}</pre>` : '';
+  const settings = run.summary ? `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(run.summary.settings, null, 2))}</pre>` : '';
   const figs = figures.map((f) => `<section class="figure" id="${f.id}"><h2>${escapeHtml(f.title)}</h2>${f.svg}</section>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(basename(run.root))} — nestflow run report</title>
@@ -60,7 +60,7 @@ td:first-child { color: #555; } .figure svg { max-width: 100%; height: auto; } p
 </style></head>
 <body>
 <h1>${escapeHtml(basename(run.root))}</h1>
-<p>Run files: <code>${escapeHtml(run.root)}</code>${run.source === 'nestflow' ? ` (nestflow ${escapeHtml(String(s.version ?? ''))})` : ' (PolyChord layout)'}</p>
+<p>Run files: <code>${escapeHtml(run.root)}</code>${run.source === 'nestflow' ? ` (nestflow ${escapeHtml(run.summary?.version ?? '')})` : ' (PolyChord layout)'}</p>
 ${note}
 <table><tbody>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>
 ${figs}

@@ -5,20 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readPolyChord } from '../output.js';
+import { readRunSummary, type RunSummary, type SummaryIteration } from '../run-summary.js';
 
-/** The per-iteration fields the diagnostics use (a subset of IterationRecord). */
-export interface PlotIteration {
-  iteration: number;
-  killed: number;
-  logX: number;
-  logZ: number;
-  logZErr: number;
-  proposals: number;
-  likelihoodCalls: number;
-  efficiency: number;
-  insertionPValue: number;
-  trainLoss: number;
-}
+/** The per-iteration fields the diagnostics use (a summary's, with NaN where the file has null). */
+export type PlotIteration = { [K in keyof SummaryIteration]: number };
 
 export interface PlotRun {
   root: string;
@@ -43,7 +33,7 @@ export interface PlotRun {
   referenceLogZ: number;
   iterations: PlotIteration[];
   /** `<root>.json` as written, when there is one. */
-  summary?: Record<string, unknown>;
+  summary?: RunSummary;
 }
 
 export function loadRun(root: string): PlotRun {
@@ -51,24 +41,22 @@ export function loadRun(root: string): PlotRun {
   const labels = existsSync(`${root}.paramnames`)
     ? readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(/\s+/).slice(1).join(' ') || l.split(/\s+/)[0]!)
     : [];
-  let summary: Record<string, unknown> | undefined;
-  if (existsSync(`${root}.json`)) {
-    try {
-      summary = JSON.parse(readFileSync(`${root}.json`, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new Error(`${root}.json is not valid JSON: ${(err as Error).message}`);
-    }
-  }
-  let nLike = typeof summary?.nLike === 'number' ? summary.nLike : NaN;
+  const summary = existsSync(`${root}.json`) ? readRunSummary(`${root}.json`) : undefined;
+  const finished = summary?.status === 'finished' ? summary : undefined;
+  let nLike = finished?.nLike ?? NaN;
   if (!Number.isFinite(nLike) && existsSync(`${root}.stats`)) {
     const m = /nlike:\s+(\d+)/.exec(readFileSync(`${root}.stats`, 'utf8'));
     if (m) nLike = Number(m[1]);
   }
-  const iterations = Array.isArray(summary?.iterations) ? (summary.iterations as PlotIteration[]) : [];
-  const ref = summary?.referenceLogZ;
+  const iterations = (finished?.iterations ?? []).map((r) => {
+    const out = {} as PlotIteration;
+    for (const k of Object.keys(r) as (keyof SummaryIteration)[]) out[k] = r[k] ?? NaN;
+    return out;
+  });
+  const ref = finished?.referenceLogZ;
   return {
     root,
-    source: summary && typeof summary.version === 'string' ? 'nestflow' : 'polychord-files',
+    source: summary ? 'nestflow' : 'polychord-files',
     dim: run.dim,
     paramNames: run.paramNames,
     labels: run.paramNames.map((n, j) => labels[j] ?? n),

@@ -185,9 +185,9 @@ describe('bad input: a clear error, the last checkpoint intact, no file claiming
       expect(String(status.error)).toMatch(message);
       expect(existsSync(join(dir, 'bad-likelihood.stats'))).toBe(false);
       expect(existsSync(join(dir, 'bad-likelihood_dead-birth.txt'))).toBe(false);
-      const saved = readCheckpoint(join(dir, 'bad-likelihood.checkpoint'));
+      const saved = readCheckpoint(join(dir, 'bad-likelihood.checkpoint')).state as { finished: boolean; iteration: number };
       expect(saved.finished).toBe(false);
-      expect(saved.it as number).toBeGreaterThanOrEqual(1);
+      expect(saved.iteration).toBeGreaterThanOrEqual(1);
     }, 120_000);
   }
 
@@ -206,7 +206,8 @@ describe('bad input: a clear error, the last checkpoint intact, no file claiming
     for (const [content, message] of [
       ['{"not": "a checkpoint"}', /not a nestflow checkpoint/],
       ['NESTFLOW-CKPT\n\0\0\x01', /truncated/],
-      [`NESTFLOW-CKPT\n\0\0\x01\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /corrupt or truncated/],
+      [`NESTFLOW-CKPT\n\0\0\x02\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /corrupt or truncated/],
+      [`NESTFLOW-CKPT\n\0\0\x01\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /format version 1; this nestflow reads version 2/],
     ] as const) {
       writeFileSync(path, content, 'latin1');
       const r = nestflow(['run', '-p', 'gaussian', '-d', '2', '-n', '50', '-o', dir, '--resume', '-q']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Flow } from '../../lib/flow.js';
-import { mixtureLogW } from '../../lib/sampler.js';
+import { mixtureLogW } from '../../lib/sampler/mixture.js';
 import { Random } from '../../lib/random.js';
 
 describe('tempered flow proposals (the sampler’s mixture Q = (1 − ε) q + ε q_τ)', () => {

@@ -110,7 +110,7 @@ describe('SIGKILL and resume (child processes)', () => {
 
   const iterationOf = (path: string): number => {
     try {
-      return readCheckpoint(path).it as number;
+      return (readCheckpoint(path).state as { iteration: number }).iteration;
     } catch {
       return -1;
     }

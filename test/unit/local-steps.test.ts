@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { covarianceCholesky } from '../../lib/sampler.js';
+import { covarianceCholesky } from '../../lib/sampler/moves/local-step.js';
 import { Random } from '../../lib/random.js';
 
 describe('covarianceCholesky (the random-walk proposal of stuck chains)', () => {

@@ -1,0 +1,65 @@
+/**
+ * Progress of a CLI run on stderr: a bar on a terminal (iteration, log Z, the
+ * evidence left against the tolerance, nLike, efficiency, ETA), one line per
+ * iteration in a batch log, nothing with --quiet.
+ */
+import cliProgress from 'cli-progress';
+import type { IterationRecord } from './sampler/index.js';
+
+/** e^logValue for display, without overflowing to Infinity. */
+export function fmtExp(logValue: number): string {
+  const log10 = logValue / Math.LN10;
+  return Math.abs(log10) < 300 ? Math.exp(logValue).toExponential(1) : `1e${log10 >= 0 ? '+' : ''}${log10.toFixed(0)}`;
+}
+
+/** A number with fixed digits, or its name when not finite. */
+export function fmt(v: number, digits = 3): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : String(v);
+}
+
+/** The progress display of one run: call onIteration after each iteration and stop at the end. */
+export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
+  const start = performance.now();
+  const logTol = Math.log(opts.tolerance);
+  const bar =
+    process.stderr.isTTY && !opts.quiet
+      ? new cliProgress.SingleBar(
+          {
+            format: 'nestflow |{bar}| it {iteration} | logZ {logZ} ± {err} | left {left} (tol {tol}) | nLike {nLike} | eff {eff} | {elapsed}s, ETA {etaTime}',
+            barsize: 24,
+            hideCursor: true,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: opts.tolerance.toExponential(0), nLike: 0, eff: '-', elapsed: 0, etaTime: '-' });
+  let nLike = opts.nLive;
+  const onIteration = (it: IterationRecord): void => {
+    nLike += it.likelihoodCalls;
+    // Progress: compression done against done + still needed; once the
+    // likelihood has saturated, each nat of log X removes a nat of the
+    // remaining-evidence ratio, so (log ratio − log tolerance) bounds what is left.
+    const needed = Math.max(0, it.logRemaining - logTol);
+    const frac = Number.isFinite(needed) ? -it.logX / (-it.logX + needed) : 0;
+    const elapsed = (performance.now() - start) / 1000;
+    const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
+    if (bar) {
+      bar.update(Math.round(frac * 1000), {
+        iteration: it.iteration,
+        logZ: fmt(it.logZ),
+        err: fmt(it.logZErr),
+        left: fmtExp(it.logRemaining),
+        nLike,
+        eff: fmt(it.efficiency, 2),
+        elapsed: elapsed.toFixed(0),
+        etaTime: Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-',
+      });
+    } else if (!opts.quiet) {
+      process.stderr.write(
+        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} local ${it.unfound} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
+      );
+    }
+  };
+  return { onIteration, stop: () => bar?.stop() };
+}

@@ -1,0 +1,66 @@
+/**
+ * The delayed-rejection move: a chain that refused its flow candidate y1
+ * gets a second, local proposal y2 = x + s·L·ε, accepted (Tierney & Mira
+ * 1999) with probability 1_C(y2) · (1 − W̃1/W̃2)⁺ / (1 − W̃1/W̃x),
+ * W̃ = max(w, W): the flow proposal cancels (it does not depend on the
+ * start) and the random walk is symmetric. The ratio needs only the flow, so
+ * the likelihood is called only for a step that the ratio lets through.
+ * A chain refused again keeps its start.
+ */
+import type { Iteration } from '../iteration.js';
+import { mixtureLogW } from '../mixture.js';
+import { gatherRows } from '../proposal.js';
+import { localProposal } from './local-step.js';
+import type { HandOff, Move } from './move.js';
+
+export class DelayedRejectionMove implements Move {
+  readonly kind = 'delayed-rejection';
+
+  async run(it: Iteration, refused: number[]): Promise<HandOff> {
+    const { dim, rng, groups, counters: rec, contour } = it;
+    const survU = it.kill.survivors.u;
+    const y2 = new Float64Array(refused.length * dim);
+    const inCube = refused.map((c, b) => localProposal(it, c, survU, it.chainStart[c]!, y2, b));
+    const logW2 = new Float64Array(refused.length).fill(Infinity);
+    for (let h = 0; h < groups.length; h++) {
+      const rows = refused.map((c, b) => (it.chainGroup[c] === h && inCube[b] ? b : -1)).filter((b) => b >= 0);
+      if (rows.length === 0) continue;
+      const g = groups[h]!;
+      const inv = await it.timed(() => g.flow.inverse(gatherRows(y2, rows, dim)));
+      const lw2 = mixtureLogW(inv.logProb, inv.z, dim, g.tau, it.options.temperedFraction);
+      rows.forEach((b, k) => (logW2[b] = lw2[k]!));
+    }
+    const toEvaluate: number[] = [];
+    for (let b = 0; b < refused.length; b++) {
+      const c = refused[b]!;
+      rec.delayedTries++;
+      if (!inCube[b]) {
+        it.copyStart(c);
+        continue;
+      }
+      const lw = it.chainLogW[c]!;
+      const t1 = Math.max(it.refusedLogW[c]!, lw);
+      const tx = Math.max(it.chainStartLogW[c]!, lw);
+      const t2 = Math.max(logW2[b]!, lw);
+      const accept = t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
+      if (rng.uniform() < accept) toEvaluate.push(b);
+      else it.copyStart(c);
+    }
+    if (toEvaluate.length > 0) {
+      const u = gatherRows(y2, toEvaluate, dim);
+      const { theta, logL } = await it.evaluate(u, toEvaluate.length);
+      rec.localCalls += toEvaluate.length;
+      toEvaluate.forEach((b, k) => {
+        const c = refused[b]!;
+        rec.localTries++;
+        if (logL[k]! > contour) {
+          rec.delayedMoved++;
+          rec.localMoved++;
+          it.setNew(c, u, theta, logL, k);
+        } else it.copyStart(c);
+      });
+    }
+    rec.stayed = refused.length - rec.delayedMoved;
+    return {};
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The flow move: independence Metropolis–Hastings (Tierney 1994's
+ * rejection-Metropolis). Chain c starts at a survivor s (uniform inside the
+ * contour) and proposes y from Q_W ∝ min(Q, 1/W) restricted to the contour —
+ * mixture draws passing the free cube and weight tests, only then the
+ * likelihood — and moves with probability min(1, max(w_y, W) / max(w_s, W)).
+ * That is 1 unless the survivor lies where the flow under-covers (w_s > W),
+ * so W need not bound w: a low W saves proposals and calls, and the rare
+ * chain that stays keeps every new point uniform.
+ *
+ * Refused chains go on to the delayed-rejection move; chains whose
+ * candidates kept falling outside the contour go on to the random walk.
+ */
+import { NestedSamplingError } from '../errors.js';
+import type { Iteration } from '../iteration.js';
+import { drawMixture, insideCube } from '../mixture.js';
+import type { ProposalGroup } from '../group.js';
+import type { HandOff, Move } from './move.js';
+
+export class FlowChainsMove implements Move {
+  readonly kind = 'flow';
+
+  /**
+   * @param weightPassRate last iteration's fraction of draws passing the cube and weight tests
+   * @param flowContourRate last iteration's fraction of flow candidates inside the contour
+   */
+  constructor(
+    readonly weightPassRate: number,
+    readonly flowContourRate: number,
+  ) {}
+
+  async run(it: Iteration, chains: number[]): Promise<HandOff> {
+    const { dim, rng, groups, counters: rec, contour } = it;
+    const o = it.options;
+    const refused: number[] = [];
+    const unfound: number[] = [];
+    // A chain gives up on the flow after maxFlowCalls candidates outside the
+    // contour; whether it does depends on the draws alone, not on its start,
+    // so the chain may then move by local steps instead (a state-independent
+    // mixture of two kernels that both keep the contour's uniform law).
+    // Each further flow try costs one call and lands inside with rate r
+    // (last iteration's), saving a walk of localSteps calls: worth it while
+    // r · localSteps ≥ 1. Below that a chain gets one try (a useless flow
+    // then costs few calls, and few draws: those dominate the wall time).
+    const maxFlowCalls = this.flowContourRate * o.localSteps >= 1 ? o.maxFlowCallsPerPoint : 1;
+    const chainFlowCalls = new Int32Array(it.m);
+    let pending = chains.slice();
+    const refill = (g: ProposalGroup, need: number): Promise<void> => this.#refill(it, g, need, maxFlowCalls, pending.length);
+
+    while (pending.length > 0) {
+      // One candidate from Q_W per pending chain, in chain order.
+      const batchU = new Float64Array(pending.length * dim);
+      const batchLogW = new Float64Array(pending.length);
+      const needPerGroup = groups.map((_, h) => pending.filter((c) => it.chainGroup[c] === h).length);
+      for (let b = 0; b < pending.length; b++) {
+        const c = pending[b]!;
+        const g = groups[it.chainGroup[c]!]!;
+        const logWChain = it.chainLogW[c]!;
+        for (;;) {
+          while (g.head >= g.queue.size) await refill(g, needPerGroup[it.chainGroup[c]!]!);
+          const i = g.head++;
+          const logw = g.queue.logW[i]!;
+          // Chains with the smaller envelope thin the queue further.
+          if (logWChain < g.logWHigh) {
+            const keep = Math.min(0, logw - logWChain) - Math.min(0, logw - g.logWHigh);
+            if (Math.log(rng.uniform()) >= keep) {
+              rec.weight++;
+              continue;
+            }
+          }
+          batchU.set(g.queue.u.subarray(i * dim, (i + 1) * dim), b * dim);
+          batchLogW[b] = logw;
+          break;
+        }
+      }
+      // Only now the likelihood, once per pending chain.
+      const { theta, logL } = await it.evaluate(batchU, pending.length);
+      rec.flowCalls += pending.length;
+      const still: number[] = [];
+      for (let b = 0; b < pending.length; b++) {
+        const c = pending[b]!;
+        if (!(logL[b]! > contour)) {
+          rec.contour++;
+          if (++chainFlowCalls[c]! >= maxFlowCalls) unfound.push(c);
+          else still.push(c);
+          continue;
+        }
+        const logWChain = it.chainLogW[c]!;
+        const logAccept = Math.max(batchLogW[b]!, logWChain) - Math.max(it.chainStartLogW[c]!, logWChain);
+        if (logAccept >= 0 || Math.log(rng.uniform()) < logAccept) it.setNew(c, batchU, theta, logL, b);
+        else {
+          it.refusedLogW[c] = batchLogW[b]!;
+          refused.push(c);
+        }
+      }
+      pending = still;
+    }
+    rec.flowInside = rec.flowCalls - rec.contour;
+    return { 'delayed-rejection': refused, 'random-walk': unfound };
+  }
+
+  /** Draws a batch from group g's mixture and queues those passing the cube and (larger-envelope) weight tests. */
+  async #refill(it: Iteration, g: ProposalGroup, need: number, maxFlowCalls: number, pending: number): Promise<void> {
+    const { dim, rng, counters: rec } = it;
+    const o = it.options;
+    if (rec.proposals > o.maxProposalsPerIteration)
+      throw new NestedSamplingError(
+        'SAMPLER_STALLED',
+        `nested sampling stalled at iteration ${it.index}: ${rec.proposals} flow proposals left ${pending} of ${it.m} new points unfound inside the contour logL > ${it.contour} ` +
+          `(${it.nLike() - it.callsBefore} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
+      );
+    // Pass rates: this group's so far this iteration, else the last iteration's.
+    const passRate = g.drawn >= 1000 ? Math.max(1e-6, g.queued / g.drawn) : this.weightPassRate;
+    // No chain takes more than maxFlowCalls candidates.
+    const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need * Math.min(maxFlowCalls, 1 / this.flowContourRate)) / passRate)));
+    const draws = await it.timed(() => drawMixture(g.flow, g.tau, o.temperedFraction, nCand, rng));
+    g.drawn += nCand;
+    rec.proposals += nCand;
+    g.queue.reset(nCand);
+    g.head = 0;
+    for (let c = 0; c < nCand; c++) {
+      if (!insideCube(draws.x, c, dim)) {
+        rec.outside++;
+        continue;
+      }
+      const logw = draws.logW[c]!;
+      // Free weight test against the group's larger envelope.
+      if (Math.log(rng.uniform()) >= logw - g.logWHigh) {
+        rec.weight++;
+        continue;
+      }
+      g.queue.push(draws.x, c, logw);
+      g.queued++;
+    }
+  }
+}

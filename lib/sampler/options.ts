@@ -1,0 +1,223 @@
+/**
+ * The sampler's options: their types, their defaults (the one place they are
+ * written; the CLI help and the configuration schema read them from here)
+ * and their validation.
+ */
+import type { BackendName, TraceMode, TrainOptions } from '../flow.js';
+import type { Prior } from '../priors.js';
+import { checkNumber, FRACTION, intFrom, POSITIVE, type NumberRule } from '../validate.js';
+import type { BatchLogLikelihood, PointLogLikelihood } from './likelihood.js';
+
+/** Flow settings used by the sampler. */
+export interface SamplerFlowOptions {
+  /** Hidden widths of the vector field. Default [128, 128, 128]. */
+  hidden?: number[];
+  /** Threads of the flow backend (default: OMP_NUM_THREADS or all cores). */
+  threads?: number;
+  /** Where the flow's maths runs. Default 'auto' (the CPU today). */
+  backend?: BackendName;
+  /** RK4 steps. Default 10. */
+  odeSteps?: number;
+  /** Trace mode. Default 'auto' (exact up to 64-D). */
+  trace?: TraceMode;
+  /** Training options per iteration (warm-started). Default: min(300, 2 × points) steps, batch 1000, lr 1e-3. */
+  train?: TrainOptions;
+  /** Training steps of the first iteration (from scratch). Default 2 × the per-iteration steps. */
+  firstTrainSteps?: number;
+}
+
+/** Options of {@link NestedSampler}. */
+export interface NestedSamplerOptions {
+  /** The log-likelihood: batched (default) or per point with `vectorized: false`. */
+  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
+  /** The prior, as a unit-hypercube transform (see `priors`). */
+  prior: Prior;
+  /** `false`: logLikelihood takes one θ and returns a number. Default true. */
+  vectorized?: boolean;
+  /** Live points. Default 500. */
+  nLive?: number;
+  /** Seed of the run's random stream (prior draws, rejections, the flow). Default 0. */
+  seed?: number;
+  /** Fraction of the live points killed per iteration. Default 0.5. */
+  killFraction?: number;
+  /** Stop when the evidence left in the live points, X·mean(L_live), is below tolerance·Z. Default 1e-3. */
+  tolerance?: number;
+  /** Prior draws at the start = nLive × priorBoost (the worst become dead points). Default 1. */
+  priorBoost?: number;
+  /**
+   * The envelope W of the weight test is the survivors' weight 1/q at this
+   * quantile (leave-one-out), times e^envelopeMargin. Lower: fewer proposals
+   * and calls, but more chains that keep their survivor. Default 0.9.
+   */
+  envelopeQuantile?: number;
+  /** Nats added to log W. Default 0. */
+  envelopeMargin?: number;
+  /**
+   * W is capped where the flow's own draws would pass the weight test at this
+   * rate (a poor flow then costs chains that stay, not a stall). Default 0.01.
+   */
+  minWeightPassRate?: number;
+  /**
+   * A chain whose flow candidates fall outside the contour this many times
+   * moves by local random-walk steps instead. Default 12; an iteration uses
+   * 1 instead when r · localSteps < 1, r the last iteration's fraction of
+   * flow candidates inside the contour (a try then saves less than it costs).
+   */
+  maxFlowCallsPerPoint?: number;
+  /**
+   * Random-walk Metropolis steps (one likelihood call each) for such a chain.
+   * Default max(4, 3 × dim): about one integrated autocorrelation time of a
+   * random walk tuned to 25% acceptance (≈ 3.3 d; Roberts, Gelman & Gilks
+   * 1997). Shorter walks leave new points correlated with their starts, which
+   * biases log Z high as PolyChord's short chains do (Rosenbrock 6-D: +3.0σ
+   * and +3.5σ with dim steps).
+   */
+  localSteps?: number;
+  /**
+   * Fraction of proposals from the tempered flow (latent z ~ N(0, τ² I), τ
+   * from how far the other fold's points sit in the flow's latent space).
+   * Default 0.2; 0 turns it off.
+   */
+  temperedFraction?: number;
+  /** Stop after this many likelihood calls (checked between iterations). */
+  maxCalls?: number;
+  /** Stop after this many iterations. */
+  maxIterations?: number;
+  /** Stop after this many seconds. */
+  maxSeconds?: number;
+  /** An iteration that needs more flow proposals than this throws a `SAMPLER_STALLED` error (e.g. a partial plateau). Default 1e7. */
+  maxProposalsPerIteration?: number;
+  /** Parameter names (length dim). Default theta0, theta1, … */
+  paramNames?: string[];
+  /** Flow settings. */
+  flow?: SamplerFlowOptions;
+  /** Receives warnings (low insertion-index p-value). Default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+/** The defaults of every numeric option that has one (localSteps depends on dim: {@link defaultLocalSteps}). */
+export const SAMPLER_DEFAULTS = {
+  nLive: 500,
+  seed: 0,
+  killFraction: 0.5,
+  tolerance: 1e-3,
+  priorBoost: 1,
+  envelopeQuantile: 0.9,
+  envelopeMargin: 0,
+  minWeightPassRate: 0.01,
+  maxFlowCallsPerPoint: 12,
+  temperedFraction: 0.2,
+  maxProposalsPerIteration: 10_000_000,
+} as const;
+
+/** Random-walk steps of a chain the flow could not move: about one autocorrelation time. */
+export const defaultLocalSteps = (dim: number): number => Math.max(4, 3 * dim);
+
+/** What each numeric option may be (the config schema uses the same rules). */
+export const OPTION_RULES = {
+  nLive: intFrom(2),
+  seed: intFrom(0),
+  killFraction: FRACTION,
+  tolerance: POSITIVE,
+  priorBoost: { min: 1 },
+  envelopeQuantile: { min: 0, max: 1, openMin: true },
+  envelopeMargin: { min: 0 },
+  minWeightPassRate: FRACTION,
+  maxFlowCallsPerPoint: intFrom(1),
+  localSteps: intFrom(1),
+  temperedFraction: { min: 0, max: 1, openMax: true },
+  maxCalls: intFrom(1),
+  maxIterations: intFrom(1),
+  maxSeconds: POSITIVE,
+  maxProposalsPerIteration: intFrom(1),
+} satisfies Record<string, NumberRule>;
+
+/** Options after validation, every default filled in. */
+export interface ResolvedOptions {
+  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
+  prior: Prior;
+  vectorized: boolean;
+  dim: number;
+  nLive: number;
+  seed: number;
+  killFraction: number;
+  tolerance: number;
+  priorBoost: number;
+  envelopeQuantile: number;
+  envelopeMargin: number;
+  minWeightPassRate: number;
+  maxFlowCallsPerPoint: number;
+  localSteps: number;
+  temperedFraction: number;
+  maxCalls: number;
+  maxIterations: number;
+  maxSeconds: number;
+  maxProposalsPerIteration: number;
+  paramNames: string[];
+  flow: SamplerFlowOptions;
+  onWarning: (message: string) => void;
+}
+
+type Numeric = keyof typeof OPTION_RULES;
+
+/** Checks every option and fills in the defaults; throws TypeError / RangeError naming the bad option. */
+export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (typeof options.logLikelihood !== 'function') throw new TypeError('logLikelihood must be a function');
+  const prior = options.prior;
+  if (!prior || typeof prior.transform !== 'function' || typeof prior.dim !== 'number')
+    throw new TypeError('prior must be a Prior (see priors.uniform, priors.custom, …)');
+  const dim = checkNumber(prior.dim, 'prior.dim', intFrom(1));
+  const given = (key: Numeric): number | undefined => options[key];
+  const value = (key: Numeric, fallback: number): number => checkNumber(given(key) ?? fallback, key, OPTION_RULES[key]);
+  const cap = (key: Numeric): number => (given(key) === undefined ? Infinity : value(key, NaN));
+  const d = SAMPLER_DEFAULTS;
+  const nLive = value('nLive', d.nLive);
+  const killFraction = value('killFraction', d.killFraction);
+  const paramNames = options.paramNames ?? Array.from({ length: dim }, (_, i) => `theta${i}`);
+  if (!Array.isArray(paramNames) || paramNames.length !== dim)
+    throw new RangeError(`paramNames has ${Array.isArray(paramNames) ? paramNames.length : 'no'} entries, but the prior has dim ${dim}`);
+  return {
+    logLikelihood: options.logLikelihood,
+    prior,
+    vectorized: options.vectorized ?? true,
+    dim,
+    nLive,
+    seed: value('seed', d.seed),
+    killFraction,
+    tolerance: value('tolerance', d.tolerance),
+    priorBoost: value('priorBoost', d.priorBoost),
+    envelopeQuantile: value('envelopeQuantile', d.envelopeQuantile),
+    envelopeMargin: value('envelopeMargin', d.envelopeMargin),
+    minWeightPassRate: value('minWeightPassRate', d.minWeightPassRate),
+    maxFlowCallsPerPoint: value('maxFlowCallsPerPoint', d.maxFlowCallsPerPoint),
+    localSteps: value('localSteps', defaultLocalSteps(dim)),
+    temperedFraction: value('temperedFraction', d.temperedFraction),
+    maxCalls: cap('maxCalls'),
+    maxIterations: cap('maxIterations'),
+    maxSeconds: cap('maxSeconds'),
+    maxProposalsPerIteration: value('maxProposalsPerIteration', d.maxProposalsPerIteration),
+    paramNames: paramNames.map(String),
+    flow: options.flow ?? {},
+    onWarning: options.onWarning ?? ((m) => console.warn(`nestflow: ${m}`)),
+  };
+}
+
+/** The settings a checkpoint must share with the run that resumes it. */
+export function runFingerprint(o: ResolvedOptions): Record<string, unknown> {
+  return {
+    dim: o.dim,
+    nLive: o.nLive,
+    seed: o.seed,
+    killFraction: o.killFraction,
+    tolerance: o.tolerance,
+    priorBoost: o.priorBoost,
+    envelopeQuantile: o.envelopeQuantile,
+    envelopeMargin: o.envelopeMargin,
+    minWeightPassRate: o.minWeightPassRate,
+    temperedFraction: o.temperedFraction,
+    maxFlowCallsPerPoint: o.maxFlowCallsPerPoint,
+    localSteps: o.localSteps,
+    flow: JSON.parse(JSON.stringify(o.flow)) as unknown,
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The flow proposals of one iteration, one group per flow: the chains of a
+ * group start in one fold and draw from the flow trained on the other, so a
+ * chain's kernel is independent of its start. Each group holds its tempering
+ * τ, the starts' weights and the envelope W of the weight test.
+ */
+import type { Flow } from '../flow.js';
+import { capEnvelope } from './envelope.js';
+import { CandidateQueue, type ProposalGroup } from './group.js';
+import type { Iteration } from './iteration.js';
+import { drawMixture, insideCube, mixtureLogW, sumSquares } from './mixture.js';
+
+export type { ProposalGroup };
+
+/** Flow draws per group and iteration that size the envelope cap. */
+export const PILOT_DRAWS = 1000;
+
+/** Rows of a row-major [n × dim] array, packed. */
+export function gatherRows(src: Float64Array, rows: ArrayLike<number>, dim: number): Float64Array {
+  const out = new Float64Array(rows.length * dim);
+  for (let k = 0; k < rows.length; k++) out.set(src.subarray(rows[k]! * dim, (rows[k]! + 1) * dim), k * dim);
+  return out;
+}
+
+/**
+ * One group per fold (flow h serves the chains of fold 1 − h), or one group
+ * when the survivors could not be split. Sets τ, the starts' weights and the
+ * envelope of each; returns the largest log W.
+ */
+export async function buildGroups(it: Iteration, flows: readonly Flow[], halves: Int32Array[]): Promise<number> {
+  const { dim, options: o } = it;
+  const u = it.kill.survivors.u;
+  let logEnvelope = -Infinity;
+  for (let h = 0; h < halves.length; h++) {
+    const starts = halves[h]!;
+    const split = halves.length === 2;
+    const flow = flows[split ? 1 - h : 0]!;
+    const inv = await it.timed(() => flow.inverse(gatherRows(u, starts, dim)));
+    // A flow fitted to one fold is too narrow for the other (its points sit
+    // at |z|² well above dim): widen the tempered component to match.
+    const zz = Float64Array.from({ length: starts.length }, (_, k) => sumSquares(inv.z, k, dim)).sort();
+    const tau = Math.min(4, Math.max(1.25, 1.25 * Math.sqrt(zz[zz.length >> 1]! / dim)));
+    const logWStart = mixtureLogW(inv.logProb, inv.z, dim, tau, o.temperedFraction);
+    const n = starts.length;
+    const sorted = Float64Array.from(logWStart).sort();
+    // W for a chain comes from the other starts of its group (leave-one-out),
+    // so it is independent of the chain's own start.
+    const q = Math.min(n - 2, Math.floor(o.envelopeQuantile * (n - 1)));
+    const g: ProposalGroup = {
+      starts,
+      trainedOn: split ? halves[1 - h]! : starts,
+      flow,
+      tau,
+      logWStart,
+      logWHigh: (n < 2 ? sorted[0]! : sorted[q + 1]!) + o.envelopeMargin, // starts ranked ≤ q
+      logWLow: (n < 2 ? sorted[0]! : sorted[q]!) + o.envelopeMargin, // starts ranked > q
+      threshold: n < 2 ? Infinity : sorted[q]!,
+      order: new Int32Array(0),
+      queue: new CandidateQueue(dim, 0),
+      head: 0,
+      drawn: 0,
+      queued: 0,
+    };
+    // A flow that misses part of the contour puts some starts at huge w;
+    // cap W where a pilot of the flow's own draws (independent of the
+    // starts) would pass the weight test at minWeightPassRate, so a bad
+    // flow costs chains that stay rather than a stalled iteration.
+    const pilot = await it.timed(() => drawMixture(flow, tau, o.temperedFraction, PILOT_DRAWS, it.rng));
+    it.counters.proposals += PILOT_DRAWS;
+    const pilotLogW: number[] = [];
+    for (let c = 0; c < PILOT_DRAWS; c++) if (insideCube(pilot.x, c, dim)) pilotLogW.push(pilot.logW[c]!);
+    const cap = capEnvelope(pilotLogW, PILOT_DRAWS, g.logWHigh, o.minWeightPassRate);
+    if (cap !== undefined) {
+      g.logWHigh = Math.min(g.logWHigh, cap);
+      g.logWLow = Math.min(g.logWLow, cap);
+      it.counters.capped = true;
+    }
+    it.groups.push(g);
+    logEnvelope = Math.max(logEnvelope, g.logWHigh);
+  }
+  return logEnvelope;
+}
