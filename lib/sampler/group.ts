@@ -32,8 +32,6 @@ export class CandidateQueue {
 export interface ProposalGroup {
   /** Survivor rows the chains start from. */
   starts: Int32Array;
-  /** Survivor rows the flow was trained on. */
-  trainedOn: Int32Array;
   flow: Flow;
   /** Latent scale of the tempered component. */
   tau: number;

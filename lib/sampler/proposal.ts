@@ -48,7 +48,6 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], halves:
     const q = Math.min(n - 2, Math.floor(o.envelopeQuantile * (n - 1)));
     const g: ProposalGroup = {
       starts,
-      trainedOn: split ? halves[1 - h]! : starts,
       flow,
       tau,
       logWStart,

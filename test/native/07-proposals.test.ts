@@ -47,3 +47,34 @@ describe('tempered flow proposals (the sampler’s mixture Q = (1 − ε) q + ε
     expect(Math.abs(estimate - 0.04)).toBeLessThan(4 * se + 1e-3 * 0.04);
   });
 });
+
+describe('the local random-walk step', () => {
+  it('uses the flow’s whitening factor L, whose L·Lᵀ is the sample covariance of the training points', async () => {
+    const rng = new Random(4);
+    const n = 400;
+    const dim = 3;
+    const x = new Float64Array(n * dim);
+    for (let i = 0; i < n; i++) {
+      const a = rng.normal();
+      const b = rng.normal();
+      const c = rng.normal();
+      x[i * dim] = 0.5 + 0.1 * a;
+      x[i * dim + 1] = 0.2 + 0.05 * a + 0.02 * b;
+      x[i * dim + 2] = 0.3 * c - 0.1 * b;
+    }
+    const f = new Flow({ dim, seed: 1, threads: 1 });
+    await f.train(x, { steps: 5 });
+    const L = f.whitening.chol;
+    const mean = [0, 1, 2].map((j) => Array.from({ length: n }, (_, i) => x[i * dim + j]!).reduce((s, v) => s + v, 0) / n);
+    for (let j = 0; j < dim; j++)
+      for (let k = 0; k < dim; k++) {
+        let cov = 0;
+        for (let i = 0; i < n; i++) cov += (x[i * dim + j]! - mean[j]!) * (x[i * dim + k]! - mean[k]!);
+        cov /= n - 1;
+        let llt = 0;
+        for (let p = 0; p < dim; p++) llt += L[j * dim + p]! * L[k * dim + p]!;
+        expect(llt).toBeCloseTo(cov, 10);
+        if (k > j) expect(L[j * dim + k]).toBe(0);
+      }
+  });
+});

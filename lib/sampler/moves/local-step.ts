@@ -1,50 +1,21 @@
 /**
  * The local random-walk step shared by the delayed-rejection and the
  * random-walk moves: y = x + s · L · ε, ε ~ N(0, I), L the Cholesky factor
- * of the points the chain's flow was trained on, s tuned for a quarter of
- * the steps inside the contour.
+ * of the covariance of the points the chain's flow was trained on (its
+ * whitening map), s tuned for a quarter of the steps inside the contour.
  */
 import type { Iteration } from '../iteration.js';
 
 /**
- * Lower Cholesky factor (row-major dim×dim) of the sample covariance of n rows;
- * a small ridge keeps it defined when the points are few or repeated.
+ * Per group, the factor L of the local step: the Cholesky factor of the
+ * covariance of the points the group's flow was trained on — the flow's own
+ * whitening, fetched once per iteration.
  */
-export function covarianceCholesky(x: Float64Array, n: number, dim: number): Float64Array {
-  const mean = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j]! += x[i * dim + j]! / n;
-  const cov = new Float64Array(dim * dim);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < dim; j++) {
-      const dj = x[i * dim + j]! - mean[j]!;
-      for (let k = 0; k <= j; k++) cov[j * dim + k]! += (dj * (x[i * dim + k]! - mean[k]!)) / Math.max(1, n - 1);
-    }
-  let trace = 0;
-  for (let j = 0; j < dim; j++) trace += cov[j * dim + j]!;
-  const ridge = 1e-9 * Math.max(trace / dim, 1e-12) + 1e-15;
-  const L = new Float64Array(dim * dim);
-  for (let j = 0; j < dim; j++) {
-    for (let k = 0; k <= j; k++) {
-      let v = cov[j * dim + k]! + (j === k ? ridge : 0);
-      for (let p = 0; p < k; p++) v -= L[j * dim + p]! * L[k * dim + p]!;
-      L[j * dim + k] = j === k ? Math.sqrt(Math.max(v, ridge)) : v / L[k * dim + k]!;
-    }
-  }
-  return L;
-}
-
-/** Per group, the factor L of the local step (computed once per iteration). */
 const factors = new WeakMap<Iteration, Float64Array[]>();
 function localFactor(it: Iteration, h: number): Float64Array {
   let f = factors.get(it);
   if (!f) {
-    const u = it.kill.survivors.u;
-    f = it.groups.map((g) => {
-      const rows = g.trainedOn;
-      const x = new Float64Array(rows.length * it.dim);
-      for (let k = 0; k < rows.length; k++) x.set(u.subarray(rows[k]! * it.dim, (rows[k]! + 1) * it.dim), k * it.dim);
-      return covarianceCholesky(x, rows.length, it.dim);
-    });
+    f = it.groups.map((g) => g.flow.whitening.chol);
     factors.set(it, f);
   }
   return f[h]!;
