@@ -66,7 +66,7 @@ export function deltaSigma(r: Pick<BenchRow, 'logZ' | 'logZErr' | 'ref'>): numbe
   return (r.logZ - r.ref) / r.logZErr;
 }
 
-/** PROBLEMS.md's rule; false for an unfinished run. */
+/** docs/problems.md's rule; false for an unfinished run. */
 export function rowMatches(r: BenchRow): boolean {
   return r.stop !== 'unfinished' && Number.isFinite(r.logZ) && matches(r.logZ, r.logZErr, r.ref);
 }
@@ -129,7 +129,7 @@ export async function runNestflow(problem: Problem, o: NestflowRunOptions): Prom
   };
 }
 
-/** PEERS.md's figures as rows marked recorded. */
+/** docs/peers.md's figures as rows marked recorded. */
 export function recordedPeerRows(): BenchRow[] {
   const file = JSON.parse(readFileSync(join(BENCH_DIR, 'peers-recorded.json'), 'utf8')) as {
     runs: Array<{ problem: string; nLive: number; tool: string; seed?: number; nLike: number; nLikeMax?: number; logZ?: number; logZErr?: number; wallSeconds: number; unfinished?: boolean; note?: string }>;
@@ -157,7 +157,7 @@ export function recordedPeerRows(): BenchRow[] {
       efficiency: NaN,
       stop: p.unfinished ? 'unfinished' : 'converged',
       date: '',
-      machine: '2-core AMD EPYC VM, one core per run (PEERS.md)',
+      machine: '2-core AMD EPYC VM, one core per run (docs/peers.md)',
       note: p.note ?? '',
     };
   });
@@ -430,7 +430,7 @@ export function logZFigure(rows: BenchRow[], family: string): VegaLiteSpec {
 /** Writes `<stem>.md` and, per problem family with a dimension axis, the two figures as SVG and PNG. Returns the paths written. */
 export async function writeReport(rows: BenchRow[], stem: string): Promise<string[]> {
   const written: string[] = [];
-  const md = `# Benchmark: ${rows.length} runs\n\nnLike counts every likelihood call (prior draws included). Peers marked recorded are PEERS.md's figures (another machine: a 2-core AMD EPYC VM, one core per run); break-even compares whole-run wall times, overhead = wall − likelihood time (a recorded peer's wall time was on a cheap likelihood, so all of it counts as overhead).\n\n${markdownTable(rows)}`;
+  const md = `# Benchmark: ${rows.length} runs\n\nnLike counts every likelihood call (prior draws included). Peers marked recorded are docs/peers.md's figures (another machine: a 2-core AMD EPYC VM, one core per run); break-even compares whole-run wall times, overhead = wall − likelihood time (a recorded peer's wall time was on a cheap likelihood, so all of it counts as overhead).\n\n${markdownTable(rows)}`;
   writeFileSync(`${stem}.md`, md);
   written.push(`${stem}.md`);
   const families = [...new Set(rows.map((r) => r.problem.replace(/-\d+d$/, '')))].filter((f) => f === 'rosenbrock' || f === 'gaussian');

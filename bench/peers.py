@@ -1,9 +1,9 @@
-"""Runs one peer nested sampler on one PROBLEMS.md problem and prints one JSON line.
+"""Runs one peer nested sampler on one docs/problems.md problem and prints one JSON line.
 
     python bench/peers.py --tool ultranest|ultranest-slice|polychord|nessai \
         --problem rosenbrock-4d --nlive 500 --seed 42 [--check]
 
-Driven by `npm run bench:peers` (bench/peers.ts). Settings are PEERS.md's:
+Driven by `npm run bench:peers` (bench/peers.ts). Settings are docs/peers.md's:
 defaults except the number of live points; UltraNest slice: nsteps = 2d with
 mixture random directions; PolyChord: num_repeats = 5d, precision 1e-3.
 nLike counts every point handed to the likelihood, by a wrapper around it.

@@ -4,18 +4,18 @@
  *     [--max-seconds 600] [--out bench/results]
  *
  * Runs the peers (UltraNest, PolyChord via pypolychord, nessai) on the same
- * problems through bench/peers.py, with PEERS.md's settings and a counting
+ * problems through bench/peers.py, with docs/peers.md's settings and a counting
  * wrapper around the likelihood, and adds their rows to `<out>/peers.csv`;
  * `npm run bench` then puts them beside nestflow. A tool that the given
  * Python cannot import (or no PYTHON at all) is said so, and its figures
- * come from PEERS.md, marked recorded.
+ * come from docs/peers.md, marked recorded.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appendRows, BENCH_DIR, machineName, markdownTable, problemByName, recordedPeerRows, type BenchRow } from './harness.js';
 
-/** One core per run, as PEERS.md's figures were taken (numpy/torch would otherwise spread over every core). */
+/** One core per run, as docs/peers.md's figures were taken (numpy/torch would otherwise spread over every core). */
 const ONE_THREAD = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
 
 interface PeerOutput {
@@ -112,7 +112,7 @@ const missing = tools.filter((t) => available.get(t) !== true);
 if (missing.length > 0) {
   console.error(
     `peers not run: ${missing.map((t) => `${TOOLS[t]} (${available.get(t)})`).join('; ')}.\n` +
-      `Using the figures recorded in PEERS.md for them, marked "recorded". Give a Python that imports ultranest, pypolychord and nessai as PYTHON=/path/to/python to run them here.`,
+      `Using the figures recorded in docs/peers.md for them, marked "recorded". Give a Python that imports ultranest, pypolychord and nessai as PYTHON=/path/to/python to run them here.`,
   );
 }
 

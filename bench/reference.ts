@@ -5,14 +5,14 @@
  * its accuracy by grid refinement: trapezoid values on n = 1001, 2001, 4001,
  * 8001 nodes, and Richardson extrapolations from the pairs (1001, 2001),
  * (2001, 4001) and (4001, 8001), whose differences bound the error.
- * PROBLEMS.md's d = 2 and 4 values are printed beside them.
+ * docs/problems.md's d = 2 and 4 values are printed beside them.
  */
 import { parseArgs } from 'node:util';
 import { rosenbrockLogZ, rosenbrockTrapezoid } from '../lib/problems.js';
 
 const { values } = parseArgs({ options: { dims: { type: 'string', default: '2,4,6,8,10' } } });
 const PROBLEMS_MD: Record<number, number> = { 2: -5.8041323638, 4: -15.1016907279 };
-console.log('| d | trapezoid n=1001 | n=2001 | n=4001 | n=8001 | Richardson (1001, 2001) | (2001, 4001) = reference | (4001, 8001) | change at last refinement | PROBLEMS.md | reference − PROBLEMS.md |');
+console.log('| d | trapezoid n=1001 | n=2001 | n=4001 | n=8001 | Richardson (1001, 2001) | (2001, 4001) = reference | (4001, 8001) | change at last refinement | docs/problems.md | reference − docs/problems.md |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const d of values.dims.split(',').map(Number)) {
   const t = [1001, 2001, 4001, 8001].map((n) => rosenbrockTrapezoid(d, n));

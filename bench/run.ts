@@ -4,12 +4,12 @@
  *                  [--out bench/results] [--name NAME] [--report-only] [--verbose]
  * npm run bench:rosenbrock [-- same options]
  *
- * Runs nestflow on PROBLEMS.md's problems, adds one row per run to
+ * Runs nestflow on docs/problems.md's problems, adds one row per run to
  * `<out>/<date>-<name>.csv` (a rerun of the same problem, nLive, seed and
  * backend replaces its row) and rebuilds from all its rows the markdown table
  * `<date>-<name>.md` and, for Rosenbrock and the Gaussian, the two figures
  * (calls against d, log Z − ref against d) as SVG and PNG, with the peers
- * beside nestflow: rows that `npm run bench:peers` measured, else PEERS.md's
+ * beside nestflow: rows that `npm run bench:peers` measured, else docs/peers.md's
  * recorded figures, marked recorded.
  *
  * bench:rosenbrock's default plan is the talk's: d = 2…10 at nLive = 500

@@ -2,7 +2,7 @@
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N]
  *
- * Runs the nested sampler on PROBLEMS.md's problems and prints, per run,
+ * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
  * matches (|Δ| ≤ max(3σ, 0.15)), dead points, efficiency and wall time split
  * into training, sampling and likelihood.

@@ -1,9 +1,9 @@
 /**
  * Train a flow on a banana-shaped point cloud, sample it with exact
  * log-densities and check the round trip.
- * Run: npx tsx examples/flow-density.ts
+ * Run: npx tsx examples/flow-density.ts (after npm install, which builds dist/)
  */
-import { Flow } from '../lib/index.js';
+import { Flow } from 'nestflow';
 
 const n = 10_000;
 const points = new Float64Array(2 * n);

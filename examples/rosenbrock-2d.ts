@@ -2,7 +2,7 @@
  * Nested sampling of the 2-D Rosenbrock likelihood on U[-5, 5]^2.
  * Run: npx tsx examples/rosenbrock-2d.ts   (about 15–20 s on 2 cores)
  */
-import { NestedSampler, problems } from '../lib/index.js';
+import { NestedSampler, problems } from 'nestflow';
 
 // The built-in problem (lib/problems.ts); the README shows writing a likelihood by hand.
 const rosenbrock = problems.rosenbrock(2);

@@ -51,7 +51,7 @@ export interface FlowOptions {
   hutchinsonProbes?: number;
 }
 
-/** Options of {@link Flow.train}. Defaults are the calibrated ones of DESIGN.md. */
+/** Options of {@link Flow.train}. Defaults are the calibrated ones (docs/algorithm.md). */
 export interface TrainOptions {
   /** Adam steps this call (warm-started from the current weights). Default 300. */
   steps?: number;

@@ -1,5 +1,5 @@
 /**
- * The benchmark problems of PROBLEMS.md, built in (the CLI, tests and bench
+ * The benchmark problems of docs/problems.md, built in (the CLI, tests and bench
  * share them), with their reference log Z.
  */
 import { priors, type Prior } from './priors.js';
@@ -46,7 +46,7 @@ export function gaussian(d: number): Problem {
  * chain, exp(−Σ f(x_j, x_{j+1})), so Z is d − 1 applications of a transfer
  * kernel to a vector on a grid (trapezoid rule, whose error is O(h²) because
  * the box truncates the integrand), Richardson-extrapolated from `points` and
- * 2·points − 1 nodes: |error| ≈ 1e-10 at the default 4001 (PROBLEMS.md's
+ * 2·points − 1 nodes: |error| ≈ 1e-10 at the default 4001 (docs/problems.md's
  * d = 2 and 4 values are reproduced to 1e-9). Cost O(d·points²).
  */
 export function rosenbrockLogZ(d: number, points = 4001): number {
@@ -88,7 +88,7 @@ export function rosenbrockTrapezoid(d: number, n: number): number {
   return Math.log(s) + logScale - d * Math.log(10);
 }
 
-/** PROBLEMS.md's values (computed there independently); other d by {@link rosenbrockLogZ}. */
+/** docs/problems.md's values (computed there independently); other d by {@link rosenbrockLogZ}. */
 const ROSENBROCK_LOGZ: Record<number, number> = { 2: -5.8041323638, 4: -15.1016907279 };
 const rosenbrockCache = new Map<number, number>();
 
@@ -200,7 +200,7 @@ export const BUILTIN_PROBLEMS = {
 } as const;
 export type BuiltinProblemName = keyof typeof BUILTIN_PROBLEMS;
 
-/** PROBLEMS.md's match rule. */
+/** docs/problems.md's match rule. */
 export function matches(logZ: number, logZErr: number, ref: number): boolean {
   return Math.abs(logZ - ref) <= Math.max(3 * logZErr, 0.15);
 }

@@ -69,19 +69,17 @@ export const IterationRecordSchema = z
   .strict();
 export type IterationRecord = z.infer<typeof IterationRecordSchema>;
 
-/** Totals over a run. */
-export const RunCountsSchema = z
-  .object({
-    proposals: count,
-    rejectedOutsidePrior: count,
-    rejectedByWeight: count,
-    rejectedByContour: count,
-    stayed: count,
-    unfound: count,
-    localTries: count,
-    localMoved: count,
-  })
-  .strict();
+/** Totals over a run: the sums of these iteration counters. */
+export const RunCountsSchema = IterationRecordSchema.pick({
+  proposals: true,
+  rejectedOutsidePrior: true,
+  rejectedByWeight: true,
+  rejectedByContour: true,
+  stayed: true,
+  unfound: true,
+  localTries: true,
+  localMoved: true,
+}).strict();
 export type RunCounts = z.infer<typeof RunCountsSchema>;
 
 /** Milliseconds spent: the whole run, training the flows, sampling them, in the likelihood. */
@@ -90,12 +88,5 @@ export type RunTimings = z.infer<typeof RunTimingsSchema>;
 
 /** Adds an iteration's counters to the run's totals. */
 export function addCounts(totals: RunCounts, r: IterationRecord): void {
-  totals.proposals += r.proposals;
-  totals.rejectedOutsidePrior += r.rejectedOutsidePrior;
-  totals.rejectedByWeight += r.rejectedByWeight;
-  totals.rejectedByContour += r.rejectedByContour;
-  totals.stayed += r.stayed;
-  totals.unfound += r.unfound;
-  totals.localTries += r.localTries;
-  totals.localMoved += r.localMoved;
+  for (const k of Object.keys(RunCountsSchema.shape) as (keyof RunCounts)[]) totals[k] += r[k];
 }

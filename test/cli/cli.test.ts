@@ -30,7 +30,7 @@ describe('nestflow run (subprocess)', () => {
     expect(saved.logZ).toBe(s.logZ);
   });
 
-  it('writes PolyChord files in the layout of FORMATS.md', () => {
+  it('writes PolyChord files in the layout of docs/file-formats.md', () => {
     const dead = readFileSync(`${root}_dead-birth.txt`, 'utf8').trimEnd().split('\n');
     // params…, logL, logL_birth in E24.15E3 fields.
     for (const line of dead) expect(line).toMatch(/^( [ -]0\.\d{15}E[+-]\d{3}){4}$/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gaussian, mixture, rosenbrock, rosenbrockLogZ, rosenbrockTrapezoid } from '../../lib/problems.js';
 
 describe('Rosenbrock reference log Z (transfer kernel)', () => {
-  it('reproduces PROBLEMS.md at d = 2 and 4 to 1e-8', () => {
+  it('reproduces docs/problems.md at d = 2 and 4 to 1e-8', () => {
     expect(Math.abs(rosenbrockLogZ(2) - -5.8041323638)).toBeLessThan(1e-8);
     expect(Math.abs(rosenbrockLogZ(4) - -15.1016907279)).toBeLessThan(1e-8);
   });
