@@ -11,14 +11,14 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, readConfigFile, validateConfig, type RunConfig } from './config.js';
-import { Flow } from './flow.js';
+import { Flow, FLOW_DEFAULTS } from './flow.js';
 import { loadNative } from './native.js';
 import { writeLivePoints, writePolyChord } from './output.js';
 import type { Prior } from './priors.js';
 import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
 import { fmt, runProgress } from './progress.js';
 import { finishedSummary, writeRunSummary } from './run-summary.js';
-import { NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
+import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
 import { VERSION } from './version.js';
 
 /** Raised for a bad command line or configuration: exit code 2. */
@@ -216,10 +216,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('-r, --file-root <name>', 'file root (default: the problem or module name)')
     .option('--hidden <widths>', 'hidden widths of the flow, e.g. 128,128,128', intList)
     .option('--threads <n>', 'flow threads (default: OMP_NUM_THREADS or all cores)', int('--threads'))
-    .option('--ode-steps <n>', 'RK4 steps of the flow ODE (default 10)', int('--ode-steps'))
+    .option('--ode-steps <n>', `RK4 steps of the flow ODE (default ${FLOW_DEFAULTS.odeSteps})`, int('--ode-steps'))
     .option('--train-steps <n>', 'Adam steps per iteration (default min(300, 2 × points))', int('--train-steps'))
     .option('--resume', 'continue from <root>.checkpoint if it exists (a finished run returns its result at once)')
-    .option('--checkpoint-every <n>', 'write <root>.checkpoint every n iterations (default 1)', int('--checkpoint-every'))
+    .option('--checkpoint-every <n>', `write <root>.checkpoint every n iterations (default ${CHECKPOINT_DEFAULTS.everyIterations})`, int('--checkpoint-every'))
     .option('--checkpoint-seconds <x>', 'and at least every x seconds', num('--checkpoint-seconds'))
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print one JSON summary line at the end')

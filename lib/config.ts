@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUILTIN_PROBLEMS } from './problems.js';
+import { CHECKPOINT_DEFAULTS } from './sampler/checkpointing.js';
 import { OPTION_RULES as R, SAMPLER_DEFAULTS } from './sampler/options.js';
 import { intFrom, POSITIVE, zodNumber } from './validate.js';
 
@@ -23,7 +24,7 @@ export const RunConfigSchema = z
     killFraction: zodNumber(R.killFraction).optional(),
     envelopeQuantile: zodNumber(R.envelopeQuantile).optional(),
     temperedFraction: zodNumber(R.temperedFraction).optional(),
-    checkpointEvery: positiveInt.default(1),
+    checkpointEvery: positiveInt.default(CHECKPOINT_DEFAULTS.everyIterations),
     checkpointSeconds: zodNumber(POSITIVE).optional(),
     maxFlowCallsPerPoint: zodNumber(R.maxFlowCallsPerPoint).optional(),
     localSteps: zodNumber(R.localSteps).optional(),

@@ -1,17 +1,19 @@
-import { loadNative, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
+import { BACKEND_NAMES, loadNative, type NativeBackendName, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
 import { checkChoice, checkNumber, intFrom } from './validate.js';
 
 /** How tr(∂v/∂y) is computed along the ODE. */
-export type TraceMode = 'auto' | 'exact' | 'hutchinson';
 const TRACE_MODES = ['auto', 'exact', 'hutchinson'] as const;
+export type TraceMode = (typeof TRACE_MODES)[number];
 
 /**
  * Where the flow's maths runs. `'cpu'`: the C++ kernels on all cores.
  * `'cuda'`: an NVIDIA GPU (not built in yet: asking for it throws).
  * `'auto'` (default): the best backend compiled in — the CPU today.
  */
-export type BackendName = 'auto' | 'cpu' | 'cuda';
-const BACKENDS = ['auto', 'cpu', 'cuda'] as const;
+export type BackendName = NativeBackendName;
+
+/** Defaults of the flow's ODE options (the CLI help shows them). */
+export const FLOW_DEFAULTS = { odeSteps: 10, trace: 'auto', exactTraceMaxDim: 64, hutchinsonProbes: 4 } as const;
 
 /** Options for {@link Flow}'s constructor. */
 export interface FlowOptions {
@@ -154,15 +156,15 @@ export class Flow {
       if (options.hidden.length === 0) throw new RangeError('options.hidden must list at least one layer width');
       options.hidden.forEach((w, i) => checkPositiveInt(w, `options.hidden[${i}]`));
     }
-    const odeSteps = checkPositiveInt(options.odeSteps ?? 10, 'options.odeSteps');
-    const trace = checkChoice(options.trace ?? 'auto', 'options.trace', TRACE_MODES);
-    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKENDS);
+    const odeSteps = checkPositiveInt(options.odeSteps ?? FLOW_DEFAULTS.odeSteps, 'options.odeSteps');
+    const trace = checkChoice(options.trace ?? FLOW_DEFAULTS.trace, 'options.trace', TRACE_MODES);
+    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKEND_NAMES);
     this.#options = {
       dim,
       odeSteps,
       trace,
-      exactTraceMaxDim: checkPositiveInt(options.exactTraceMaxDim ?? 64, 'options.exactTraceMaxDim'),
-      hutchinsonProbes: checkPositiveInt(options.hutchinsonProbes ?? 4, 'options.hutchinsonProbes'),
+      exactTraceMaxDim: checkPositiveInt(options.exactTraceMaxDim ?? FLOW_DEFAULTS.exactTraceMaxDim, 'options.exactTraceMaxDim'),
+      hutchinsonProbes: checkPositiveInt(options.hutchinsonProbes ?? FLOW_DEFAULTS.hutchinsonProbes, 'options.hutchinsonProbes'),
     };
     this.#handle =
       handle ??
@@ -282,7 +284,7 @@ export class Flow {
    */
   static load(bytes: Uint8Array, options: Omit<FlowOptions, 'dim' | 'hidden' | 'timeFrequencies' | 'seed'> = {}): Flow {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
-    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKENDS);
+    const backend = checkChoice(options.backend ?? 'auto', 'options.backend', BACKEND_NAMES);
     const handle = loadNative().FlowHandle.load(bytes, options.threads, backend);
     const info = handle.info();
     return new Flow({ ...options, dim: info.dim, hidden: info.hidden }, handle);

@@ -4,7 +4,7 @@
  */
 export { Flow } from './flow.js';
 export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode, BackendName } from './flow.js';
-export { NestedSampler, LikelihoodError, NestedSamplingError, equalWeightSamples, SAMPLER_DEFAULTS, mixtureLogW } from './sampler/index.js';
+export { NestedSampler, LikelihoodError, NestedSamplingError, equalWeightSamples, SAMPLER_DEFAULTS } from './sampler/index.js';
 export type {
   NestedSamplerOptions,
   NestedSamplingResult,
@@ -18,8 +18,6 @@ export type {
   CheckpointOptions,
   RunCounts,
   RunTimings,
-  Move,
-  MoveKind,
 } from './sampler/index.js';
 export { priors, parameter, normalQuantile } from './priors.js';
 export type { Prior, ParameterPrior } from './priors.js';

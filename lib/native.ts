@@ -21,9 +21,15 @@ export interface NativeOdeOptions {
   baseScale?: number;
 }
 
+/** The backends the addon can be asked for ('cuda' throws while it is not compiled in). */
+export const BACKEND_NAMES = ['auto', 'cpu', 'cuda'] as const;
+export type NativeBackendName = (typeof BACKEND_NAMES)[number];
+
 export interface NativeFlowInfo {
   backend: string;
   threads: number;
+  /** The accelerator, on a device backend. */
+  device?: string;
   dim: number;
   hidden: number[];
   timeFreqs: number;
@@ -49,8 +55,8 @@ export interface NativeFlowHandle {
 }
 
 export interface NativeFlowHandleClass {
-  new (config: { dim: number; hidden?: number[]; timeFreqs?: number; seed?: number; threads?: number; backend?: 'auto' | 'cpu' | 'cuda' }): NativeFlowHandle;
-  load(bytes: Uint8Array, threads?: number, backend?: 'auto' | 'cpu' | 'cuda'): NativeFlowHandle;
+  new (config: { dim: number; hidden?: number[]; timeFreqs?: number; seed?: number; threads?: number; backend?: NativeBackendName }): NativeFlowHandle;
+  load(bytes: Uint8Array, threads?: number, backend?: NativeBackendName): NativeFlowHandle;
 }
 
 export interface NativeTesting {

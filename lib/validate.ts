@@ -52,7 +52,7 @@ export function checkNumber(value: unknown, name: string, rule: NumberRule): num
 
 /** The same rule as a zod schema field, with the same words in its error. */
 export function zodNumber(rule: NumberRule): z.ZodNumber {
-  return z.number().refine((v) => satisfies(v, rule), { message: `must be ${describeRule(rule)}` }) as unknown as z.ZodNumber;
+  return z.number().refine((v) => satisfies(v, rule), { message: `must be ${describeRule(rule)}` });
 }
 
 /** Returns `value` if it is one of `choices`; else a RangeError naming `name`. */

@@ -19,6 +19,9 @@ export interface CheckpointOptions {
   everySeconds?: number;
 }
 
+/** How often checkpoints are written unless told otherwise. */
+export const CHECKPOINT_DEFAULTS = { everyIterations: 1 } as const;
+
 /** Checks the checkpoint options and that the place is writable, before any likelihood call. */
 export function checkpointSettings(c: unknown): Required<CheckpointOptions> | undefined {
   if (c === undefined) return undefined;
@@ -27,7 +30,7 @@ export function checkpointSettings(c: unknown): Required<CheckpointOptions> | un
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('checkpoint.path must be a non-empty string');
   const settings = {
     path,
-    everyIterations: checkNumber(everyIterations ?? 1, 'checkpoint.everyIterations', intFrom(1)),
+    everyIterations: checkNumber(everyIterations ?? CHECKPOINT_DEFAULTS.everyIterations, 'checkpoint.everyIterations', intFrom(1)),
     everySeconds: everySeconds === undefined ? Infinity : checkNumber(everySeconds, 'checkpoint.everySeconds', POSITIVE),
   };
   try {
@@ -44,7 +47,7 @@ export function readRunCheckpoint(path: unknown, settings: Record<string, unknow
   if (typeof path !== 'string' || path.length === 0) throw new TypeError('resume must be a checkpoint path (string)');
   const payload = readCheckpoint(path);
   const source = `checkpoint ${path}`;
-  if (payload.kind !== 'nestflow-sampler') throw new CheckpointError('CHECKPOINT_FOREIGN', `${source} does not hold a nested-sampling run`);
+  const { state, flows } = stateFromCheckpoint(payload, source);
   const have = (payload.settings ?? {}) as Record<string, unknown>;
   const differ = Object.keys(settings).filter((k) => JSON.stringify(settings[k]) !== JSON.stringify(have[k]));
   if (differ.length > 0)
@@ -52,7 +55,6 @@ export function readRunCheckpoint(path: unknown, settings: Record<string, unknow
       'CHECKPOINT_MISMATCH',
       `${source} was written with other settings: ${differ.map((k) => `${k} ${JSON.stringify(have[k])} (now ${JSON.stringify(settings[k])})`).join(', ')}`,
     );
-  const { state, flows } = stateFromCheckpoint(payload, source);
   const opts = { threads: flow.threads, odeSteps: flow.odeSteps, trace: flow.trace, backend: flow.backend };
   return { state, flows: flows.map((bytes) => Flow.load(bytes, opts)) };
 }

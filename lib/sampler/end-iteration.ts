@@ -25,7 +25,7 @@ export function endIteration(state: RunState, it: Iteration, times: IterationTim
   const rec = it.counters;
   const { m, dim } = it;
   const nLive = state.live.logL.length;
-  const calls = state.nLike - it.callsBefore;
+  const calls = it.calls;
   const likelihoodMs = state.timings.likelihood - times.likelihoodMsBefore;
   state.timings.sample += it.sampleMs;
   const queued = rec.proposals - rec.outside - rec.weight;

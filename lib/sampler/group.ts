@@ -33,6 +33,8 @@ export interface ProposalGroup {
   /** Survivor rows the chains start from. */
   starts: Int32Array;
   flow: Flow;
+  /** Factor L of the local random-walk step: the flow's whitening (Cholesky factor of its training points' covariance). */
+  localFactor: Float64Array;
   /** Latent scale of the tempered component. */
   tau: number;
   /** log w of each start under the mixture. */

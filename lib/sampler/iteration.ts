@@ -49,8 +49,8 @@ export class Iteration {
   };
   /** Milliseconds spent in the flows' ODE (sampling and inverting). */
   sampleMs = 0;
-  /** Likelihood calls of the run when this iteration began. */
-  readonly callsBefore: number;
+  /** Likelihood calls this iteration. */
+  calls = 0;
 
   constructor(
     readonly index: number,
@@ -59,15 +59,13 @@ export class Iteration {
     readonly options: ResolvedOptions,
     readonly kill: Kill,
     readonly groups: ProposalGroup[],
-    readonly evaluate: Evaluate,
-    readonly nLike: () => number,
+    readonly runEvaluate: Evaluate,
     /** Random-walk step in units of the local factor; the random walk retunes it. */
     public localScale: number,
   ) {
     const m = kill.killed;
     this.m = m;
     this.contour = kill.contour;
-    this.callsBefore = nLike();
     this.chainGroup = new Int32Array(m);
     this.chainStart = new Int32Array(m);
     this.chainStartLogW = new Float64Array(m);
@@ -77,6 +75,12 @@ export class Iteration {
     this.newU = new Float64Array(m * dim);
     this.newTheta = new Float64Array(m * dim);
     this.newLogL = new Float64Array(m);
+  }
+
+  /** The run's checked likelihood call, counted for this iteration. */
+  evaluate(u: Float64Array, n: number): ReturnType<Evaluate> {
+    this.calls += n;
+    return this.runEvaluate(u, n);
   }
 
   /** Chain c's new point: row k of (u, theta, logL). */

@@ -3,6 +3,7 @@
  * evidence accumulators take them, and the survivors are packed for the
  * flows and the chains that start from them.
  */
+import type { Evaluate } from './likelihood.js';
 import { recordDeath, type RunState } from './state.js';
 
 /** The live points that survived the kill, packed (row-major [n × dim]). */
@@ -84,7 +85,7 @@ export async function drawFromPrior(
   state: RunState,
   nInit: number,
   dim: number,
-  evaluate: (u: Float64Array, n: number) => Promise<{ theta: Float64Array; logL: Float64Array }>,
+  evaluate: Evaluate,
 ): Promise<void> {
   const live = state.live;
   const nLive = live.logL.length;

@@ -49,6 +49,7 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], halves:
     const g: ProposalGroup = {
       starts,
       flow,
+      localFactor: flow.whitening.chol,
       tau,
       logWStart,
       logWHigh: (n < 2 ? sorted[0]! : sorted[q + 1]!) + o.envelopeMargin, // starts ranked ≤ q

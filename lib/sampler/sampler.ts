@@ -163,7 +163,7 @@ export class NestedSampler {
     state.timings.train += trainMs;
     // Propose: each chain starts at a survivor and moves with the other fold's flow.
     const likelihoodMsBefore = state.timings.likelihood;
-    const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, () => state.nLike, state.rates.localScale);
+    const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, state.rates.localScale);
     const logEnvelope = await buildGroups(it, flows, halves);
     it.assignChains(o.nLive, foldRows[1]!.length);
     const moves = [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()];

@@ -158,8 +158,9 @@ export interface RunCheckpoint {
 
 /** A deep, plain copy of the state for a checkpoint (later changes to the state do not reach it). */
 export function stateToCheckpoint(state: RunState, settings: Record<string, unknown>, flows: Uint8Array[]): RunCheckpoint {
-  const plain: PlainRunState = { ...state, dead: state.dead.toData(), rng: state.rng.state };
-  return { kind: 'nestflow-sampler', settings, state: structuredClone(plain), flows };
+  const { dead, rng, ...rest } = state;
+  const plain: PlainRunState = { ...structuredClone(rest), dead: dead.toData(), rng: rng.state };
+  return { kind: 'nestflow-sampler', settings, state: plain, flows };
 }
 
 /** The state and flows of a checkpoint's payload; throws a CheckpointError naming what is wrong. */

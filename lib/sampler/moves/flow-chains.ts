@@ -107,7 +107,7 @@ export class FlowChainsMove implements Move {
       throw new NestedSamplingError(
         'SAMPLER_STALLED',
         `nested sampling stalled at iteration ${it.index}: ${rec.proposals} flow proposals left ${pending} of ${it.m} new points unfound inside the contour logL > ${it.contour} ` +
-          `(${it.nLike() - it.callsBefore} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
+          `(${it.calls} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
       );
     // Pass rates: this group's so far this iteration, else the last iteration's.
     const passRate = g.drawn >= 1000 ? Math.max(1e-6, g.queued / g.drawn) : this.weightPassRate;

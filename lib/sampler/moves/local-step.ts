@@ -6,21 +6,6 @@
  */
 import type { Iteration } from '../iteration.js';
 
-/**
- * Per group, the factor L of the local step: the Cholesky factor of the
- * covariance of the points the group's flow was trained on — the flow's own
- * whitening, fetched once per iteration.
- */
-const factors = new WeakMap<Iteration, Float64Array[]>();
-function localFactor(it: Iteration, h: number): Float64Array {
-  let f = factors.get(it);
-  if (!f) {
-    f = it.groups.map((g) => g.flow.whitening.chol);
-    factors.set(it, f);
-  }
-  return f[h]!;
-}
-
 let eps = new Float64Array(0); // reused by every local proposal
 
 /**
@@ -29,7 +14,7 @@ let eps = new Float64Array(0); // reused by every local proposal
  */
 export function localProposal(it: Iteration, c: number, from: Float64Array, fromRow: number, out: Float64Array, outRow: number): boolean {
   const dim = it.dim;
-  const L = localFactor(it, it.chainGroup[c]!);
+  const L = it.groups[it.chainGroup[c]!]!.localFactor;
   if (eps.length !== dim) eps = new Float64Array(dim);
   for (let j = 0; j < dim; j++) eps[j] = it.rng.normal();
   let inside = true;
