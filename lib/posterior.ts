@@ -1,0 +1,40 @@
+/**
+ * Weighted posterior moments of a run's dead points, and how far they sit
+ * from exact marginals: the check behind `bench:sampler`'s posterior columns.
+ */
+import type { MarginalMoments } from './problems.js';
+
+/** Each coordinate's weighted mean and sd; `logWeight` need not be normalised. */
+export function weightedMoments(theta: Float64Array, logWeight: Float64Array, dim: number): MarginalMoments[] {
+  let max = -Infinity;
+  for (const v of logWeight) max = Math.max(max, v);
+  const s0 = new Float64Array(dim).fill(0);
+  const s1 = new Float64Array(dim);
+  const s2 = new Float64Array(dim);
+  let total = 0;
+  for (let i = 0; i < logWeight.length; i++) {
+    const w = Math.exp(logWeight[i]! - max);
+    if (w === 0) continue;
+    total += w;
+    for (let k = 0; k < dim; k++) {
+      const v = theta[i * dim + k]!;
+      s1[k]! += w * v;
+      s2[k]! += w * v * v;
+    }
+  }
+  return Array.from(s0, (_, k) => {
+    const mean = s1[k]! / total;
+    return { mean, sd: Math.sqrt(Math.max(0, s2[k]! / total - mean * mean)) };
+  });
+}
+
+/** Per coordinate: (run mean − exact mean) / exact sd, and run sd / exact sd. */
+export interface MarginalDeviation {
+  meanShift: number;
+  sdRatio: number;
+}
+
+export function marginalDeviations(run: readonly MarginalMoments[], exact: readonly MarginalMoments[]): MarginalDeviation[] {
+  if (run.length !== exact.length) throw new RangeError(`run has ${run.length} coordinates, exact ${exact.length}`);
+  return run.map((r, k) => ({ meanShift: (r.mean - exact[k]!.mean) / exact[k]!.sd, sdRatio: r.sd / exact[k]!.sd }));
+}
