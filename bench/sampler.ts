@@ -5,10 +5,14 @@
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
  * matches (|Δ| ≤ max(3σ, 0.15)), dead points, efficiency and wall time split
- * into training, sampling and likelihood.
+ * into training, sampling and likelihood. Where the problem's exact marginals
+ * are known (Rosenbrock, Gaussian), the posterior columns give the largest
+ * |weighted mean − exact mean| / exact sd and the sd ratio furthest from 1
+ * over the coordinates, with the coordinate.
  */
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
+import { marginalDeviations, weightedMoments } from '../lib/posterior.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
 
 const { values } = parseArgs({
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     sigma: { type: 'string' },
     patience: { type: 'string' },
     margin: { type: 'string' },
+    folds: { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -39,8 +44,8 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | wall s (train / sample / like) | stop |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | posterior: worst mean shift (sd) | worst sd ratio | wall s (train / sample / like) |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
   const runs: Array<{ logZ: number; err: number; nLike: number }> = [];
@@ -64,6 +69,7 @@ for (const p of problems) {
       ...(values['local-steps'] !== undefined ? { localSteps: Number(values['local-steps']) } : {}),
       ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
+      ...(values.folds !== undefined ? { folds: Number(values.folds) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose
@@ -77,8 +83,15 @@ for (const p of problems) {
     const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
     runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike });
+    let posterior = '— | —';
+    if (p.marginals) {
+      const dev = marginalDeviations(weightedMoments(r.dead.theta, r.dead.logWeight, p.dim), p.marginals());
+      const mean = dev.reduce((a, v, k) => (Math.abs(v.meanShift) > Math.abs(dev[a]!.meanShift) ? k : a), 0);
+      const sd = dev.reduce((a, v, k) => (Math.abs(Math.log(v.sdRatio)) > Math.abs(Math.log(dev[a]!.sdRatio)) ? k : a), 0);
+      posterior = `${dev[mean]!.meanShift.toFixed(3)} (x${mean + 1}) | ${dev[sd]!.sdRatio.toFixed(3)} (x${sd + 1})`;
+    }
     console.log(
-      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
+      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${posterior} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
     );
   }
   if (runs.length > 1) {

@@ -10,8 +10,8 @@ import { writeFileAtomic } from './atomic-file.js';
  * so every double comes back bit for bit.
  */
 export const CHECKPOINT_MAGIC = 'NESTFLOW-CKPT\n\0\0';
-/** 2: the run state as one object (lib/sampler/state.ts); version 1 files are refused. */
-export const CHECKPOINT_VERSION = 2;
+/** 3: one flow per fold (the fold count is a setting); 2: the run state as one object (lib/sampler/state.ts). Older files are refused. */
+export const CHECKPOINT_VERSION = 3;
 const HEADER = 16 + 4 + 32;
 
 /** Why a checkpoint could not be read. */

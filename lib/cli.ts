@@ -98,6 +98,7 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
     nLive: config.nLive,
     seed: config.seed,
     tolerance: config.tolerance,
+    ...(config.folds !== undefined ? { folds: config.folds } : {}),
     ...(config.killFraction !== undefined ? { killFraction: config.killFraction } : {}),
     ...(config.envelopeQuantile !== undefined ? { envelopeQuantile: config.envelopeQuantile } : {}),
     ...(config.temperedFraction !== undefined ? { temperedFraction: config.temperedFraction } : {}),
@@ -214,10 +215,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-seconds <x>', 'stop after this many seconds', num('--max-seconds'))
     .option('-o, --output-dir <dir>', 'output directory (default chains)')
     .option('-r, --file-root <name>', 'file root (default: the problem or module name)')
+    .option('--folds <n>', 'folds of the live points, one flow each (default 2 below 5-D, else 4)', int('--folds'))
     .option('--hidden <widths>', 'hidden widths of the flow, e.g. 128,128,128', intList)
     .option('--threads <n>', 'flow threads (default: OMP_NUM_THREADS or all cores)', int('--threads'))
     .option('--ode-steps <n>', `RK4 steps of the flow ODE (default ${FLOW_DEFAULTS.odeSteps})`, int('--ode-steps'))
-    .option('--train-steps <n>', 'Adam steps per iteration (default min(300, 2 × points))', int('--train-steps'))
+    .option('--train-steps <n>', 'Adam steps per flow and iteration (default min(300, 2 × points), shared when there are more than two folds)', int('--train-steps'))
     .option('--resume', 'continue from <root>.checkpoint if it exists (a finished run returns its result at once)')
     .option('--checkpoint-every <n>', `write <root>.checkpoint every n iterations (default ${CHECKPOINT_DEFAULTS.everyIterations})`, int('--checkpoint-every'))
     .option('--checkpoint-seconds <x>', 'and at least every x seconds', num('--checkpoint-seconds'))
@@ -234,6 +236,7 @@ export async function main(argv: string[]): Promise<number> {
       set('nLive', opts.nlive);
       set('seed', opts.seed);
       set('tolerance', opts.tolerance);
+      set('folds', opts.folds);
       set('maxCalls', opts.maxCalls);
       set('maxIterations', opts.maxIterations);
       set('maxSeconds', opts.maxSeconds);

@@ -21,6 +21,7 @@ export const RunConfigSchema = z
     nLive: zodNumber(R.nLive).default(SAMPLER_DEFAULTS.nLive),
     seed: zodNumber(R.seed).default(SAMPLER_DEFAULTS.seed),
     tolerance: zodNumber(R.tolerance).default(SAMPLER_DEFAULTS.tolerance),
+    folds: zodNumber(R.folds).optional(),
     killFraction: zodNumber(R.killFraction).optional(),
     envelopeQuantile: zodNumber(R.envelopeQuantile).optional(),
     temperedFraction: zodNumber(R.temperedFraction).optional(),

@@ -55,6 +55,8 @@ export function readRunCheckpoint(path: unknown, settings: Record<string, unknow
       'CHECKPOINT_MISMATCH',
       `${source} was written with other settings: ${differ.map((k) => `${k} ${JSON.stringify(have[k])} (now ${JSON.stringify(settings[k])})`).join(', ')}`,
     );
+  if (flows.length !== settings.folds)
+    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source} holds ${flows.length} flows for ${String(settings.folds)} folds`);
   const opts = { threads: flow.threads, odeSteps: flow.odeSteps, trace: flow.trace, backend: flow.backend };
   return { state, flows: flows.map((bytes) => Flow.load(bytes, opts)) };
 }

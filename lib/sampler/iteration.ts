@@ -106,19 +106,27 @@ export class Iteration {
   }
 
   /**
-   * Chains per group bring each fold back to half the live points; starts
-   * cycle through their group in a random order. Without a split, outputs
-   * go to the smaller fold.
+   * Chains per group bring each fold back to its share of the live points
+   * (nLive / folds); starts cycle through their group in a random order.
+   * Without a split, outputs go to the folds below their share.
    */
-  assignChains(nLive: number, fold1Survivors: number): void {
+  assignChains(nLive: number, foldSizes: readonly number[]): void {
     const { m, groups, rng } = this;
-    const chainsPerGroup = groups.map(() => 0);
-    if (groups.length === 2) {
-      const want0 = Math.round(nLive / 2) - groups[0]!.starts.length;
-      chainsPerGroup[0] = Math.min(m, Math.max(0, want0));
-      chainsPerGroup[1] = m - chainsPerGroup[0]!;
-    } else chainsPerGroup[0] = m;
-    const needFold1 = Math.max(0, Math.round(nLive / 2) - fold1Survivors);
+    const folds = foldSizes.length;
+    // Each fold's share of the live points, and how far each is below it.
+    const target = (k: number): number => Math.round((nLive * (k + 1)) / folds) - Math.round((nLive * k) / folds);
+    const deficit = foldSizes.map((n, k) => Math.max(0, target(k) - n));
+    const share = (wants: number[]): number[] => {
+      let left = m;
+      return wants.map((w, k) => {
+        const c = k === wants.length - 1 ? left : Math.min(left, w);
+        left -= c;
+        return c;
+      });
+    };
+    // One group per fold: its chains refill their own fold. One group: chains go where the deficit is.
+    const chainsPerGroup = groups.length === folds ? share(deficit) : [m];
+    const chainFolds = groups.length === folds ? [] : share(deficit).flatMap((c, k) => Array<number>(c).fill(k));
     for (let c = 0, h = 0, k = 0; c < m; c++, k++) {
       while (k >= chainsPerGroup[h]!) {
         h++;
@@ -131,7 +139,7 @@ export class Iteration {
       this.chainStart[c] = g.starts[j]!;
       this.chainStartLogW[c] = g.logWStart[j]!;
       this.chainLogW[c] = g.logWStart[j]! > g.threshold ? g.logWLow : g.logWHigh;
-      this.chainFold[c] = groups.length === 2 ? h : c < needFold1 ? 1 : 0;
+      this.chainFold[c] = groups.length === folds ? h : chainFolds[c]!;
     }
   }
 }

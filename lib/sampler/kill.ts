@@ -80,11 +80,12 @@ export function replaceLive(
   state.live = live;
 }
 
-/** The start: nLive × boost prior draws; the best nLive live (alternating folds), the rest dead. */
+/** The start: nLive × boost prior draws; the best nLive live (folds in turn), the rest dead. */
 export async function drawFromPrior(
   state: RunState,
   nInit: number,
   dim: number,
+  folds: number,
   evaluate: Evaluate,
 ): Promise<void> {
   const live = state.live;
@@ -94,7 +95,7 @@ export async function drawFromPrior(
   const init = await evaluate(uInit, nInit);
   const order = Array.from({ length: nInit }, (_, i) => i).sort((a, b) => init.logL[a]! - init.logL[b]!);
   for (let k = 0; k < nInit - nLive; k++) state.dead.push(init.theta, order[k]!, init.logL[order[k]!]!, -Infinity);
-  for (let k = 0; k < nLive; k++) live.fold[k] = k & 1;
+  for (let k = 0; k < nLive; k++) live.fold[k] = k % folds;
   for (let k = 0; k < nLive; k++) {
     const src = order[nInit - nLive + k]!;
     live.u.set(uInit.subarray(src * dim, (src + 1) * dim), k * dim);

@@ -38,6 +38,13 @@ export interface NestedSamplerOptions {
   nLive?: number;
   /** Seed of the run's random stream (prior draws, rejections, the flow). Default 0. */
   seed?: number;
+  /**
+   * Folds of the live points. The flow serving a fold's chains is trained on
+   * the other folds' survivors, so more folds give each flow more points
+   * ((folds − 1)/folds of them) for as many trainings. Default: 2 below 5-D,
+   * 4 from 5-D ({@link defaultFolds}).
+   */
+  folds?: number;
   /** Fraction of the live points killed per iteration. Default 0.5. */
   killFraction?: number;
   /** Stop when the evidence left in the live points, X·mean(L_live), is below tolerance·Z. Default 1e-3. */
@@ -110,6 +117,14 @@ export const SAMPLER_DEFAULTS = {
   maxProposalsPerIteration: 10_000_000,
 } as const;
 
+/**
+ * Folds by dimension. Where a flow has enough points (below 5-D) two folds
+ * are cheapest; above, flows trained on half the survivors miss much of
+ * the contour, and three quarters pay (Rosenbrock 6-D, nLive 500: 39–45k
+ * calls instead of 59k, a third of the sampling time).
+ */
+export const defaultFolds = (dim: number): number => (dim >= 5 ? 4 : 2);
+
 /** Random-walk steps of a chain the flow could not move: about one autocorrelation time. */
 export const defaultLocalSteps = (dim: number): number => Math.max(4, 3 * dim);
 
@@ -117,6 +132,7 @@ export const defaultLocalSteps = (dim: number): number => Math.max(4, 3 * dim);
 export const OPTION_RULES = {
   nLive: intFrom(2),
   seed: intFrom(0),
+  folds: { ...intFrom(2), max: 16 },
   killFraction: FRACTION,
   tolerance: POSITIVE,
   priorBoost: { min: 1 },
@@ -140,6 +156,7 @@ export interface ResolvedOptions {
   dim: number;
   nLive: number;
   seed: number;
+  folds: number;
   killFraction: number;
   tolerance: number;
   priorBoost: number;
@@ -184,6 +201,7 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
     dim,
     nLive,
     seed: value('seed', d.seed),
+    folds: value('folds', defaultFolds(dim)),
     killFraction,
     tolerance: value('tolerance', d.tolerance),
     priorBoost: value('priorBoost', d.priorBoost),
@@ -209,6 +227,7 @@ export function runFingerprint(o: ResolvedOptions): Record<string, unknown> {
     dim: o.dim,
     nLive: o.nLive,
     seed: o.seed,
+    folds: o.folds,
     killFraction: o.killFraction,
     tolerance: o.tolerance,
     priorBoost: o.priorBoost,

@@ -1,40 +1,41 @@
 /**
- * The flow proposals of one iteration, one group per flow: the chains of a
- * group start in one fold and draw from the flow trained on the other, so a
+ * The flow proposals of one iteration, one group per fold: the chains of a
+ * group start in one fold and draw from the flow trained on the others, so a
  * chain's kernel is independent of its start. Each group holds its tempering
  * τ, the starts' weights and the envelope W of the weight test.
  */
 import type { Flow } from '../flow.js';
+import type { FoldPlan } from './folds.js';
 import { capEnvelope } from './envelope.js';
 import { CandidateQueue, type ProposalGroup } from './group.js';
 import type { Iteration } from './iteration.js';
 import { drawMixture, insideCube, mixtureLogW, sumSquares } from './mixture.js';
+import { gatherRows } from './rows.js';
 
 export type { ProposalGroup };
 
 /** Flow draws per group and iteration that size the envelope cap. */
 export const PILOT_DRAWS = 1000;
 
-/** Rows of a row-major [n × dim] array, packed. */
-export function gatherRows(src: Float64Array, rows: ArrayLike<number>, dim: number): Float64Array {
-  const out = new Float64Array(rows.length * dim);
-  for (let k = 0; k < rows.length; k++) out.set(src.subarray(rows[k]! * dim, (rows[k]! + 1) * dim), k * dim);
-  return out;
-}
+/** Pilot draws per group: {@link PILOT_DRAWS} shared by the groups, at least 250 each. */
+export const pilotDraws = (groups: number): number => Math.max(250, Math.round((2 * PILOT_DRAWS) / Math.max(2, groups)));
 
 /**
- * One group per fold (flow h serves the chains of fold 1 − h), or one group
- * when the survivors could not be split. Sets τ, the starts' weights and the
- * envelope of each; returns the largest log W.
+ * One group per fold (group k: the chains starting in fold k, served by the
+ * flow trained on the other folds), or one group when the survivors could
+ * not be split. Sets τ, the starts' weights and the envelope of each;
+ * returns the largest log W.
  */
-export async function buildGroups(it: Iteration, flows: readonly Flow[], halves: Int32Array[]): Promise<number> {
+export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: FoldPlan): Promise<number> {
   const { dim, options: o } = it;
   const u = it.kill.survivors.u;
+  const split = plan.serves[0] !== -1;
+  const nGroups = split ? plan.foldRows.length : 1;
+  const pilotN = pilotDraws(nGroups);
   let logEnvelope = -Infinity;
-  for (let h = 0; h < halves.length; h++) {
-    const starts = halves[h]!;
-    const split = halves.length === 2;
-    const flow = flows[split ? 1 - h : 0]!;
+  for (let h = 0; h < nGroups; h++) {
+    const starts = split ? Int32Array.from(plan.foldRows[h]!) : plan.training[0]!;
+    const flow = flows[split ? plan.serves.indexOf(h) : 0]!;
     const inv = await it.timed(() => flow.inverse(gatherRows(u, starts, dim)));
     // A flow fitted to one fold is too narrow for the other (its points sit
     // at |z|² well above dim): widen the tempered component to match.
@@ -65,11 +66,11 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], halves:
     // cap W where a pilot of the flow's own draws (independent of the
     // starts) would pass the weight test at minWeightPassRate, so a bad
     // flow costs chains that stay rather than a stalled iteration.
-    const pilot = await it.timed(() => drawMixture(flow, tau, o.temperedFraction, PILOT_DRAWS, it.rng));
-    it.counters.proposals += PILOT_DRAWS;
+    const pilot = await it.timed(() => drawMixture(flow, tau, o.temperedFraction, pilotN, it.rng));
+    it.counters.proposals += pilotN;
     const pilotLogW: number[] = [];
-    for (let c = 0; c < PILOT_DRAWS; c++) if (insideCube(pilot.x, c, dim)) pilotLogW.push(pilot.logW[c]!);
-    const cap = capEnvelope(pilotLogW, PILOT_DRAWS, g.logWHigh, o.minWeightPassRate);
+    for (let c = 0; c < pilotN; c++) if (insideCube(pilot.x, c, dim)) pilotLogW.push(pilot.logW[c]!);
+    const cap = capEnvelope(pilotLogW, pilotN, g.logWHigh, o.minWeightPassRate);
     if (cap !== undefined) {
       g.logWHigh = Math.min(g.logWHigh, cap);
       g.logWLow = Math.min(g.logWLow, cap);

@@ -1,7 +1,7 @@
 /**
  * Nested sampling with flow proposals: the run loop. Each iteration kills
- * the worst half of the live points, fits two cross-fitted flows to the
- * survivors, and replaces the dead by chains whose moves come from the
+ * the worst half of the live points, fits cross-fitted flows to the
+ * survivors (one per fold), and replaces the dead by chains whose moves come from the
  * flows (then a delayed-rejection step, then random walks where the flow
  * failed). The state between iterations is one object, checkpointed whole.
  */
@@ -9,7 +9,7 @@ import { Flow } from '../flow.js';
 import { logSumExp } from '../evidence.js';
 import { CheckpointWriter, checkpointSettings, readRunCheckpoint, type CheckpointOptions } from './checkpointing.js';
 import { endIteration } from './end-iteration.js';
-import { splitFolds, trainFlows } from './folds.js';
+import { planFolds, trainFlows } from './folds.js';
 import { Iteration } from './iteration.js';
 import { drawFromPrior, killWorst, type Kill } from './kill.js';
 import { callLikelihood, type Evaluate } from './likelihood.js';
@@ -68,7 +68,7 @@ export class NestedSampler {
     // Built now so bad flow options fail before any likelihood call; each run reseeds them.
     const f = this.#o.flow;
     const make = (): Flow => new Flow({ dim: this.dim, hidden: f.hidden, threads: f.threads, odeSteps: f.odeSteps, trace: f.trace, backend: f.backend });
-    this.#flows = [make(), make()];
+    this.#flows = Array.from({ length: this.#o.folds }, make);
   }
 
   /** Runs to convergence (or a cap) and returns the evidence and posterior. */
@@ -96,7 +96,7 @@ export class NestedSampler {
       return { theta, logL };
     };
     const mNominal = Math.max(1, Math.min(o.nLive - 1, Math.round(o.killFraction * o.nLive)));
-    if (!resumed) await drawFromPrior(state, Math.max(o.nLive, Math.round(o.nLive * o.priorBoost)), o.dim, evaluate);
+    if (!resumed) await drawFromPrior(state, Math.max(o.nLive, Math.round(o.nLive * o.priorBoost)), o.dim, o.folds, evaluate);
 
     const writer = checkpoint ? new CheckpointWriter(checkpoint, fingerprint, state.iteration) : undefined;
     try {
@@ -155,17 +155,17 @@ export class NestedSampler {
   async #iterate(state: RunState, kill: Kill, evaluate: Evaluate, warn: (m: string) => void): Promise<IterationRecord> {
     const o = this.#o;
     const flows = this.#flows;
-    // Fit: one flow per fold of the survivors (cross-fitting).
-    const { foldRows, halves } = splitFolds(kill.survivors);
+    // Fit: one flow per fold, trained on the other folds' survivors (cross-fitting).
+    const plan = planFolds(kill.survivors, o.folds);
     const t0 = performance.now();
-    const losses = await trainFlows(flows, halves, kill.survivors, o.flow, state.iteration === 0);
+    const losses = await trainFlows(flows, plan.training, kill.survivors, o.flow, state.iteration === 0);
     const trainMs = performance.now() - t0;
     state.timings.train += trainMs;
-    // Propose: each chain starts at a survivor and moves with the other fold's flow.
+    // Propose: each chain starts at a survivor and moves with the flow that never saw its fold.
     const likelihoodMsBefore = state.timings.likelihood;
     const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, state.rates.localScale);
-    const logEnvelope = await buildGroups(it, flows, halves);
-    it.assignChains(o.nLive, foldRows[1]!.length);
+    const logEnvelope = await buildGroups(it, flows, plan);
+    it.assignChains(o.nLive, plan.foldRows.map((r) => r.length));
     const moves = [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()];
     await runMoves(moves, it);
     // Record: rates, insertion test, the new live set.

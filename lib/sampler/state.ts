@@ -152,7 +152,7 @@ export interface RunCheckpoint {
   /** The settings a resuming run must share. */
   settings: Record<string, unknown>;
   state: PlainRunState;
-  /** The two flows' saved bytes. */
+  /** The flows' saved bytes, one per fold. */
   flows: Uint8Array[];
 }
 
@@ -167,8 +167,8 @@ export function stateToCheckpoint(state: RunState, settings: Record<string, unkn
 export function stateFromCheckpoint(payload: Record<string, unknown>, source: string): { state: RunState; flows: Uint8Array[] } {
   if (payload.kind !== 'nestflow-sampler') throw new CheckpointError('CHECKPOINT_FOREIGN', `${source} does not hold a nested-sampling run`);
   const flows = payload.flows;
-  if (!Array.isArray(flows) || flows.length !== 2 || !flows.every((f) => f instanceof Uint8Array))
-    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source}: flows must be two byte arrays`);
+  if (!Array.isArray(flows) || flows.length < 1 || !flows.every((f) => f instanceof Uint8Array))
+    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source}: flows must be a list of byte arrays`);
   const parsed = RunStateSchema.safeParse(payload.state);
   if (!parsed.success) {
     const fields = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`);

@@ -206,8 +206,8 @@ describe('bad input: a clear error, the last checkpoint intact, no file claiming
     for (const [content, message] of [
       ['{"not": "a checkpoint"}', /not a nestflow checkpoint/],
       ['NESTFLOW-CKPT\n\0\0\x01', /truncated/],
-      [`NESTFLOW-CKPT\n\0\0\x02\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /corrupt or truncated/],
-      [`NESTFLOW-CKPT\n\0\0\x01\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /format version 1; this nestflow reads version 2/],
+      [`NESTFLOW-CKPT\n\0\0\x03\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /corrupt or truncated/],
+      [`NESTFLOW-CKPT\n\0\0\x01\0\0\0${'x'.repeat(32)}{"kind":"nestflow-sampler"}`, /format version 1; this nestflow reads version 3/],
     ] as const) {
       writeFileSync(path, content, 'latin1');
       const r = nestflow(['run', '-p', 'gaussian', '-d', '2', '-n', '50', '-o', dir, '--resume', '-q']);

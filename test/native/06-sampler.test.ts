@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../lib/checkpoint.js';
 import { LikelihoodError, NestedSampler, priors, type NestedSamplingResult } from '../../lib/index.js';
 import { column, mean, std } from '../helpers.js';
+import { marginalDeviations, weightedMoments } from '../../lib/posterior.js';
 import { gaussian, matches, rosenbrock } from '../../lib/problems.js';
 
 describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', () => {
@@ -69,10 +74,33 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     expect(warnings.some((w) => /chains kept their survivor/.test(w))).toBe(true);
   });
 
-  it('Rosenbrock 2-D matches the reference log Z', async () => {
+  it('Rosenbrock 2-D matches the reference log Z, and its posterior the exact marginals', async () => {
     const p = rosenbrock(2);
     const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 500, seed: 2, onWarning: () => {} }).run();
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+    // Quadrature marginals (transfer kernel); 4 standard errors at the run's
+    // ESS: sd/√ESS for a mean, sd·√((κ − 1)/4)/√ESS for an sd (κ: kurtosis).
+    const exact = p.marginals!();
+    marginalDeviations(weightedMoments(r.dead.theta, r.dead.logWeight, 2), exact).forEach((dev, k) => {
+      expect(Math.abs(dev.meanShift)).toBeLessThan(4 / Math.sqrt(r.ess));
+      expect(Math.abs(dev.sdRatio - 1)).toBeLessThan((4 * Math.sqrt((exact[k]!.kurtosis! - 1) / 4)) / Math.sqrt(r.ess));
+    });
+  });
+});
+
+describe('NestedSampler: folds', () => {
+  it('four folds: each fold keeps a quarter of the live points, every flow is saved, and the evidence matches', async () => {
+    const p = gaussian(3);
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-folds-'));
+    const path = join(dir, 'run.checkpoint');
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 200, seed: 5, folds: 4, onWarning: () => {} }).run({ checkpoint: { path } });
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+    const saved = readCheckpoint(path) as { flows: Uint8Array[]; state: { live: { fold: Uint8Array } } };
+    expect(saved.flows).toHaveLength(4);
+    const counts = [0, 0, 0, 0];
+    for (const f of saved.state.live.fold) counts[f]!++;
+    expect(counts).toEqual([50, 50, 50, 50]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

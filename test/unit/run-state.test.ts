@@ -100,6 +100,6 @@ describe('run state: the checkpoint holds every field', () => {
     const old = Buffer.from(encodeCheckpoint({ kind: 'nestflow-sampler' }));
     old.writeUInt32LE(1, 16);
     expect(() => decodeCheckpoint(old)).toThrow(CheckpointError);
-    expect(() => decodeCheckpoint(old)).toThrow(/format version 1; this nestflow reads version 2/);
+    expect(() => decodeCheckpoint(old)).toThrow(/format version 1; this nestflow reads version 3/);
   });
 });

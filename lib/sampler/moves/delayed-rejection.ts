@@ -9,7 +9,7 @@
  */
 import type { Iteration } from '../iteration.js';
 import { mixtureLogW } from '../mixture.js';
-import { gatherRows } from '../proposal.js';
+import { gatherRows } from '../rows.js';
 import { localProposal } from './local-step.js';
 import type { HandOff, Move } from './move.js';
 

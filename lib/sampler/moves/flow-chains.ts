@@ -17,6 +17,9 @@ import { drawMixture, insideCube } from '../mixture.js';
 import type { ProposalGroup } from '../group.js';
 import type { HandOff, Move } from './move.js';
 
+/** Share of the chains that still try a flow that is not worth its calls. */
+export const PROBE_SHARE = 0.1;
+
 export class FlowChainsMove implements Move {
   readonly kind = 'flow';
 
@@ -42,9 +45,19 @@ export class FlowChainsMove implements Move {
     // (last iteration's), saving a walk of localSteps calls: worth it while
     // r · localSteps ≥ 1. Below that a chain gets one try (a useless flow
     // then costs few calls, and few draws: those dominate the wall time).
-    const maxFlowCalls = this.flowContourRate * o.localSteps >= 1 ? o.maxFlowCallsPerPoint : 1;
+    const worthIt = this.flowContourRate * o.localSteps >= 1;
+    const maxFlowCalls = worthIt ? o.maxFlowCallsPerPoint : 1;
     const chainFlowCalls = new Int32Array(it.m);
+    // A flow that missed the contour costs more calls than it saves, and its
+    // draws cost time: then only a random share of the chains (chosen
+    // without looking at their starts, so the kernel stays a fixed mixture)
+    // probe it, enough to see it recover; the rest walk at once.
     let pending = chains.slice();
+    if (!worthIt) {
+      const share = Math.max(PROBE_SHARE, this.flowContourRate * o.localSteps);
+      pending = [];
+      for (const c of chains) (rng.uniform() < share ? pending : unfound).push(c);
+    }
     const refill = (g: ProposalGroup, need: number): Promise<void> => this.#refill(it, g, need, maxFlowCalls, pending.length);
 
     while (pending.length > 0) {

@@ -4,7 +4,7 @@
  * inside it (one likelihood call per step inside the cube).
  */
 import type { Iteration } from '../iteration.js';
-import { gatherRows } from '../proposal.js';
+import { gatherRows } from '../rows.js';
 import { localProposal, retuneScale } from './local-step.js';
 import type { HandOff, Move } from './move.js';
 
