@@ -125,8 +125,9 @@ export class Iteration {
       });
     };
     // One group per fold: its chains refill their own fold. One group: chains go where the deficit is.
-    const chainsPerGroup = groups.length === folds ? share(deficit) : [m];
-    const chainFolds = groups.length === folds ? [] : share(deficit).flatMap((c, k) => Array<number>(c).fill(k));
+    const perFold = share(deficit);
+    const chainsPerGroup = groups.length === folds ? perFold : [m];
+    const chainFolds = groups.length === folds ? [] : perFold.flatMap((c, k) => Array<number>(c).fill(k));
     for (let c = 0, h = 0, k = 0; c < m; c++, k++) {
       while (k >= chainsPerGroup[h]!) {
         h++;

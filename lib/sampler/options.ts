@@ -66,9 +66,11 @@ export interface NestedSamplerOptions {
   minWeightPassRate?: number;
   /**
    * A chain whose flow candidates fall outside the contour this many times
-   * moves by local random-walk steps instead. Default 12; an iteration uses
-   * 1 instead when r · localSteps < 1, r the last iteration's fraction of
-   * flow candidates inside the contour (a try then saves less than it costs).
+   * moves by local random-walk steps instead. Default 12; when
+   * r · localSteps < 1, r the last iteration's fraction of flow candidates
+   * inside the contour (a try then saves less than it costs), an iteration
+   * gives one try to a random tenth of the chains (or the share
+   * r · localSteps) and walks the rest at once.
    */
   maxFlowCallsPerPoint?: number;
   /**

@@ -43,15 +43,14 @@ export class FlowChainsMove implements Move {
     // mixture of two kernels that both keep the contour's uniform law).
     // Each further flow try costs one call and lands inside with rate r
     // (last iteration's), saving a walk of localSteps calls: worth it while
-    // r · localSteps ≥ 1. Below that a chain gets one try (a useless flow
-    // then costs few calls, and few draws: those dominate the wall time).
+    // r · localSteps ≥ 1. Below that the flow costs more calls than it
+    // saves, and its draws cost time (they dominate the wall time): then
+    // only a random share of the chains (chosen without looking at their
+    // starts, so the kernel stays a fixed mixture) try it once, enough to
+    // see it recover; the rest walk at once.
     const worthIt = this.flowContourRate * o.localSteps >= 1;
     const maxFlowCalls = worthIt ? o.maxFlowCallsPerPoint : 1;
     const chainFlowCalls = new Int32Array(it.m);
-    // A flow that missed the contour costs more calls than it saves, and its
-    // draws cost time: then only a random share of the chains (chosen
-    // without looking at their starts, so the kernel stays a fixed mixture)
-    // probe it, enough to see it recover; the rest walk at once.
     let pending = chains.slice();
     if (!worthIt) {
       const share = Math.max(PROBE_SHARE, this.flowContourRate * o.localSteps);
