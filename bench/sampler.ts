@@ -44,8 +44,8 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | posterior: worst mean shift (sd) | worst sd ratio | wall s (train / sample / like) |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | posterior: worst mean shift (sd) | worst sd ratio | wall s (train / sample / like) | stop |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
   const runs: Array<{ logZ: number; err: number; nLike: number }> = [];
@@ -91,7 +91,7 @@ for (const p of problems) {
       posterior = `${dev[mean]!.meanShift.toFixed(3)} (x${mean + 1}) | ${dev[sd]!.sdRatio.toFixed(3)} (x${sd + 1})`;
     }
     console.log(
-      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${posterior} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) |`,
+      `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${posterior} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) | ${r.stopReason} |`,
     );
   }
   if (runs.length > 1) {
