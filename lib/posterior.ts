@@ -8,7 +8,6 @@ import type { MarginalMoments } from './problems.js';
 export function weightedMoments(theta: Float64Array, logWeight: Float64Array, dim: number): MarginalMoments[] {
   let max = -Infinity;
   for (const v of logWeight) max = Math.max(max, v);
-  const s0 = new Float64Array(dim).fill(0);
   const s1 = new Float64Array(dim);
   const s2 = new Float64Array(dim);
   let total = 0;
@@ -22,7 +21,7 @@ export function weightedMoments(theta: Float64Array, logWeight: Float64Array, di
       s2[k]! += w * v * v;
     }
   }
-  return Array.from(s0, (_, k) => {
+  return Array.from({ length: dim }, (_, k) => {
     const mean = s1[k]! / total;
     return { mean, sd: Math.sqrt(Math.max(0, s2[k]! / total - mean * mean)) };
   });

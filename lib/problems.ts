@@ -58,33 +58,60 @@ export function rosenbrockLogZ(d: number, points = 4001): number {
   return (4 * rosenbrockTrapezoid(d, 2 * points - 1) - rosenbrockTrapezoid(d, points)) / 3;
 }
 
-/** log Z by the transfer kernel on an n-node trapezoid grid (no extrapolation). */
-export function rosenbrockTrapezoid(d: number, n: number): number {
+/** The trapezoid grid on [−5, 5] with n nodes, and its weights. */
+function trapezoidGrid(n: number): { x: Float64Array; weight: Float64Array } {
   const h = 10 / (n - 1);
   const x = Float64Array.from({ length: n }, (_, i) => -5 + i * h);
   const weight = new Float64Array(n).fill(h);
   weight[0] = weight[n - 1] = h / 2;
-  let v = new Float64Array(n).fill(1);
-  let logScale = 0;
-  for (let step = 0; step < d - 1; step++) {
-    const next = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const a = x[i]!;
-      const c = v[i]! * weight[i]! * Math.exp(-(1 - a) * (1 - a));
+  return { x, weight };
+}
+
+/**
+ * One application of K(a, b) = exp(−(1 − a)² − 100 (b − a²)²) to a message
+ * on the grid: forward (integrating over a) or backward (over b). The result
+ * is rescaled to max 1, so long chains cannot underflow; returns that max.
+ */
+function transferStep(v: Float64Array, x: Float64Array, weight: Float64Array, forward: boolean): { out: Float64Array; max: number } {
+  const n = x.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = x[i]!;
+    const a2 = a * a;
+    const edge = Math.exp(-(1 - a) * (1 - a));
+    if (forward) {
+      const c = v[i]! * weight[i]! * edge;
       if (c === 0) continue;
-      const a2 = a * a;
       for (let j = 0; j < n; j++) {
         const t = x[j]! - a2;
         const e = 100 * t * t;
-        if (e < 745) next[j]! += c * Math.exp(-e);
+        if (e < 745) out[j]! += c * Math.exp(-e);
       }
+    } else {
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        const t = x[j]! - a2;
+        const e = 100 * t * t;
+        if (e < 745) sum += Math.exp(-e) * weight[j]! * v[j]!;
+      }
+      out[i] = edge * sum;
     }
-    // Rescale each step so long chains cannot underflow.
-    let max = 0;
-    for (const y of next) max = Math.max(max, y);
-    for (let j = 0; j < n; j++) next[j]! /= max;
-    logScale += Math.log(max);
-    v = next;
+  }
+  let max = 0;
+  for (const y of out) max = Math.max(max, y);
+  for (let j = 0; j < n; j++) out[j]! /= max;
+  return { out, max };
+}
+
+/** log Z by the transfer kernel on an n-node trapezoid grid (no extrapolation). */
+export function rosenbrockTrapezoid(d: number, n: number): number {
+  const { x, weight } = trapezoidGrid(n);
+  let v: Float64Array = new Float64Array(n).fill(1);
+  let logScale = 0;
+  for (let step = 0; step < d - 1; step++) {
+    const next = transferStep(v, x, weight, true);
+    logScale += Math.log(next.max);
+    v = next.out;
   }
   let s = 0;
   for (let j = 0; j < n; j++) s += v[j]! * weight[j]!;
@@ -110,38 +137,8 @@ export function rosenbrockMarginals(d: number, points = 2001): MarginalMoments[]
   if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer ≥ 2, got ${d}`);
   if (!Number.isInteger(points) || points < 11) throw new RangeError(`points must be an integer ≥ 11, got ${points}`);
   const n = points;
-  const h = 10 / (n - 1);
-  const x = Float64Array.from({ length: n }, (_, i) => -5 + i * h);
-  const weight = new Float64Array(n).fill(h);
-  weight[0] = weight[n - 1] = h / 2;
-  // K(a, b) = exp(−(1 − a)² − 100 (b − a²)²); each message rescaled to max 1.
-  const step = (v: Float64Array, forward: boolean): Float64Array => {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const a = x[i]!;
-      const a2 = a * a;
-      const edge = Math.exp(-(1 - a) * (1 - a));
-      if (forward) {
-        const c = v[i]! * weight[i]! * edge;
-        if (c === 0) continue;
-        for (let j = 0; j < n; j++) {
-          const e = 100 * (x[j]! - a2) ** 2;
-          if (e < 745) out[j]! += c * Math.exp(-e);
-        }
-      } else {
-        let s = 0;
-        for (let j = 0; j < n; j++) {
-          const e = 100 * (x[j]! - a2) ** 2;
-          if (e < 745) s += Math.exp(-e) * weight[j]! * v[j]!;
-        }
-        out[i] = edge * s;
-      }
-    }
-    let max = 0;
-    for (const y of out) max = Math.max(max, y);
-    for (let j = 0; j < n; j++) out[j]! /= max;
-    return out;
-  };
+  const { x, weight } = trapezoidGrid(n);
+  const step = (v: Float64Array, forward: boolean): Float64Array => transferStep(v, x, weight, forward).out;
   const fwd: Float64Array[] = [new Float64Array(n).fill(1)];
   for (let k = 1; k < d; k++) fwd.push(step(fwd[k - 1]!, true));
   const bwd: Float64Array[] = new Array<Float64Array>(d);
