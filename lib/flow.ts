@@ -1,6 +1,9 @@
 import { BACKEND_NAMES, loadNative, type NativeBackendName, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
 import { checkChoice, checkNumber, intFrom } from './validate.js';
 
+/** Values (points × dim) one call takes or returns; the native side refuses more before it allocates. */
+export const MAX_BATCH_VALUES = 2 ** 26;
+
 /** How tr(∂v/∂y) is computed along the ODE. */
 const TRACE_MODES = ['auto', 'exact', 'hutchinson'] as const;
 export type TraceMode = (typeof TRACE_MODES)[number];
@@ -221,6 +224,8 @@ export class Flow {
   /** Draws n points with their exact log q. */
   sample(n: number, options?: OdeOptions): Promise<FlowSamples> {
     checkPositiveInt(n, 'n');
+    if (n * this.dim > MAX_BATCH_VALUES)
+      throw new RangeError(`n = ${n}: one call returns at most ${MAX_BATCH_VALUES} values (n × dim ${this.dim}); draw in batches of ${Math.floor(MAX_BATCH_VALUES / this.dim)}`);
     const ode = this.#ode(options);
     return this.#enqueue(() => this.#handle.sample(n, ode));
   }

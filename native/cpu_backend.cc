@@ -217,7 +217,6 @@ class CpuBackend final : public Backend {
     const std::size_t P = shape.paramCount();
     if (adam.m.size() != P) adam.m.assign(P, 0.0f);
     if (adam.v.size() != P) adam.v.assign(P, 0.0f);
-    for (auto& s : train_) prepareTrainScratch(shape, s);
     const int batch = spec.batchSize;
     const int chunks = (batch + kTrainChunk - 1) / kTrainChunk;
     chunkGrad_.resize(static_cast<std::size_t>(chunks) * P);
@@ -234,6 +233,7 @@ class CpuBackend final : public Backend {
       packNet(shape, params, false, packed, pool_);
       pool_.run(valChunks, [&](int c, int w) {
         TrainScratch& s = train_[w];
+        prepareTrainScratch(shape, s);  // only the workers that run get scratch
         const int rows = std::min(kTrainChunk, nValidation - c * kTrainChunk);
         Rng rng(valSeed, c);
         float tvals[kTrainChunk];
@@ -269,6 +269,7 @@ class CpuBackend final : public Backend {
       packNet(shape, params, true, packed, pool_);
       pool_.run(chunks, [&](int c, int w) {
         TrainScratch& s = train_[w];
+        prepareTrainScratch(shape, s);  // only the workers that run get scratch
         const int rows = std::min(kTrainChunk, batch - c * kTrainChunk);
         Rng rng(stepSeed, 2 * c);
         Rng normalRng(stepSeed, 2 * c + 1);
@@ -350,7 +351,6 @@ class CpuBackend final : public Backend {
   double cfmLoss(const NetShape& shape, const std::vector<float>& params, const float* xt,
                  const float* t, const float* target, int n, float* grad) override {
     const std::size_t P = shape.paramCount();
-    for (auto& s : train_) prepareTrainScratch(shape, s);
     PackedNet packed;
     packNet(shape, params, grad != nullptr, packed, pool_);
     const int chunks = (n + kTrainChunk - 1) / kTrainChunk;
@@ -359,6 +359,7 @@ class CpuBackend final : public Backend {
     const int d = shape.dim, in0 = shape.inputWidth();
     pool_.run(chunks, [&](int c, int w) {
       TrainScratch& s = train_[w];
+      prepareTrainScratch(shape, s);  // only the workers that run get scratch
       const int r0 = c * kTrainChunk, rows = std::min(kTrainChunk, n - r0);
       for (int i = 0; i < rows; ++i)
         for (int j = 0; j < d; ++j) {
@@ -475,13 +476,13 @@ class CpuBackend final : public Backend {
     const bool exact = spec.trace == TraceMode::Exact;
     const int d = shape.dim;
     const int r = exact ? d : spec.probes;
-    for (auto& s : ode_) prepareOdeScratch(shape, r, s);
     PackedNet packed;
     packNet(shape, params, false, packed, pool_);
     const int chunks = (n + kOdeChunk - 1) / kOdeChunk;
     const double h = (spec.t1 - spec.t0) / spec.steps;
     pool_.run(chunks, [&](int chunk, int w) {
       OdeScratch& s = ode_[w];
+      prepareOdeScratch(shape, r, s);  // only the workers that run get scratch
       const int i0 = chunk * kOdeChunk, c = std::min(kOdeChunk, n - i0);
       if (!exact) {
         Rng rng(seed, chunk);
@@ -511,12 +512,12 @@ class CpuBackend final : public Backend {
   void field(const NetShape& shape, const std::vector<float>& params, const double* y, double t,
              double* v, double* trace, int n) override {
     const int d = shape.dim;
-    for (auto& s : ode_) prepareOdeScratch(shape, d, s);
     PackedNet packed;
     packNet(shape, params, false, packed, pool_);
     const int chunks = (n + kOdeChunk - 1) / kOdeChunk;
     pool_.run(chunks, [&](int chunk, int w) {
       const int i0 = chunk * kOdeChunk, c = std::min(kOdeChunk, n - i0);
+      prepareOdeScratch(shape, d, ode_[w]);
       evalField(shape, params, packed, ode_[w], y + static_cast<std::ptrdiff_t>(i0) * d, t, c,
                 true, d, v + static_cast<std::ptrdiff_t>(i0) * d, trace + i0);
     });

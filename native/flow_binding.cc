@@ -10,6 +10,8 @@
 
 #include "flow_core.h"
 #include "gemm.h"
+#include "coded_error.h"
+#include "limits.h"
 #include "napi_util.h"
 #include "rng.h"
 #include "thread_pool.h"
@@ -18,7 +20,6 @@
 namespace nestflow {
 namespace {
 
-constexpr long long kMaxPoints = 1LL << 30;
 
 class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
  public:
@@ -51,20 +52,20 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       Options o(info[0], "config");
       FlowConfig config;
       if (!o.has("dim")) throw ArgError{false, "config.dim must be a number"};
-      config.dim = static_cast<int>(readInt(o.get("dim"), "config.dim", 1, 4096));
+      config.dim = static_cast<int>(readInt(o.get("dim"), "config.dim", 1, kMaxDim));
       if (o.has("hidden")) {
         Napi::Value h = o.get("hidden");
         if (!h.IsArray()) throw ArgError{false, "config.hidden must be an array of layer widths"};
         auto arr = h.As<Napi::Array>();
-        if (arr.Length() < 1 || arr.Length() > 16)
-          throw ArgError{true, "config.hidden must have 1 to 16 layers"};
+        if (arr.Length() < 1 || arr.Length() > static_cast<std::uint32_t>(kMaxLayers))
+          throw ArgError{true, "config.hidden must have 1 to " + std::to_string(kMaxLayers) + " layers"};
         config.hidden.clear();
         for (uint32_t i = 0; i < arr.Length(); ++i) {
           const std::string f = "config.hidden[" + std::to_string(i) + "]";
-          config.hidden.push_back(static_cast<int>(readInt(arr.Get(i), f.c_str(), 1, 8192)));
+          config.hidden.push_back(static_cast<int>(readInt(arr.Get(i), f.c_str(), 1, kMaxWidth)));
         }
       }
-      o.integer("timeFreqs", config.timeFreqs, 0, 64);
+      o.integer("timeFreqs", config.timeFreqs, 0, kMaxTimeFreqs);
       if (o.has("seed"))
         config.seed = static_cast<std::uint64_t>(readInt(o.get("seed"), "config.seed", 0, (1LL << 53) - 1));
       o.integer("threads", config.threads, 0, 1024);
@@ -93,8 +94,9 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
     if (pts.size() % d != 0)
       throw ArgError{true, std::string(name) + " length " + std::to_string(pts.size()) +
                                " is not a multiple of dim " + std::to_string(d)};
-    if (pts.size() / d > static_cast<std::size_t>(kMaxPoints))
-      throw ArgError{true, std::string(name) + " has too many points"};
+    if (pts.size() > kMaxBatchValues)
+      throw ArgError{true, std::string(name) + " holds " + std::to_string(pts.size()) + " values, more than the " +
+                               std::to_string(kMaxBatchValues) + " one call takes: pass it in batches"};
     n = static_cast<int>(pts.size() / d);
     return pts;
   }
@@ -179,10 +181,11 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
   Napi::Value sample(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     try {
-      const int n = static_cast<int>(readInt(info[0], "n", 1, kMaxPoints));
-      const OdeSpec spec = readOde(info[1]);
       auto core = core_;
       const std::size_t d = core->dim();
+      // n × dim values in each of x and z, plus the solver's copy: capped before anything is allocated.
+      const int n = static_cast<int>(readInt(info[0], "n", 1, static_cast<long long>(kMaxBatchValues / d)));
+      const OdeSpec spec = readOde(info[1]);
       struct Out {
         std::vector<double> x, logProb, z;
       };
@@ -295,6 +298,9 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
     Napi::Env env = info.Env();
     try {
       auto p = readFloat64Array(info[0], "params");
+      for (std::size_t i = 0; i < p.size(); ++i)
+        if (std::fabs(p[i]) > 3.4e38)
+          throw ArgError{true, "params[" + std::to_string(i) + "] does not fit a float32"};
       auto lock = lockNow();
       if (p.size() != core_->params().size())
         throw ArgError{true, "params length " + std::to_string(p.size()) + " must be " +
@@ -348,6 +354,12 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       std::shared_ptr<FlowCore> core;
       try {
         core = FlowCore::load(bytes.Data(), bytes.ByteLength(), threads, backend);
+      } catch (const CodedError& e) {
+        auto err = Napi::RangeError::New(env, e.what());
+        err.Set("code", e.code);
+        err.Set("field", e.field);
+        err.ThrowAsJavaScriptException();
+        return env.Undefined();
       } catch (const std::exception& e) {
         throw ArgError{true, e.what()};
       }
@@ -525,6 +537,16 @@ Napi::Function defineFlowHandle(Napi::Env env) {
   return ctor;
 }
 
+#ifdef NESTFLOW_PLANT_OVERFLOW
+// Writes one element past a heap array: the sanitizer build must report it.
+Napi::Value plantedOverflow(const Napi::CallbackInfo& info) {
+  std::vector<int> v(4);
+  volatile int* p = v.data();
+  p[4 + info[0].ToNumber().Int32Value()] = 1;
+  return info.Env().Undefined();
+}
+#endif
+
 void registerTesting(Napi::Env env, Napi::Object exports) {
   auto testing = Napi::Object::New(env);
   testing.Set("sgemmCheck", Napi::Function::New(env, sgemmCheck, "sgemmCheck"));
@@ -533,6 +555,9 @@ void registerTesting(Napi::Env env, Napi::Object exports) {
   testing.Set("normals", Napi::Function::New(env, normals, "normals"));
   testing.Set("gemmKernel", gemmKernelName());
   testing.Set("defaultThreads", defaultThreadCount());
+#ifdef NESTFLOW_PLANT_OVERFLOW
+  testing.Set("plantedOverflow", Napi::Function::New(env, plantedOverflow, "plantedOverflow"));
+#endif
   exports.Set("testing", testing);
 }
 

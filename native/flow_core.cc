@@ -1,5 +1,8 @@
 #include "flow_core.h"
 
+#include "coded_error.h"
+#include "limits.h"
+
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -11,6 +14,15 @@ namespace nestflow {
 namespace {
 constexpr double kLog2Pi = 1.8378770664093454836;
 
+// A flow whose weights overflow gives NaN or ±Inf: a clean error, never numbers.
+void requireFiniteOutput(const double* v, std::size_t n, const char* what) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]))
+      throw CodedError("FLOW_NONFINITE", what,
+                       std::string("the flow produced a non-finite ") + what +
+                           " (its weights or whitening are unusable; retrain or reset it)");
+}
+
 double logStdNormal(const double* z, int d) {
   double s = 0;
   for (int j = 0; j < d; ++j) s += z[j] * z[j];
@@ -19,8 +31,14 @@ double logStdNormal(const double* z, int d) {
 }  // namespace
 
 FlowCore::FlowCore(const FlowConfig& config) {
-  if (config.dim < 1) throw std::range_error("dim must be >= 1");
-  if (config.hidden.empty()) throw std::range_error("hidden must list at least one layer width");
+  // The binding and the reader check these with field names; this is the backstop.
+  if (config.dim < 1 || config.dim > kMaxDim) throw std::range_error("dim must be in [1, " + std::to_string(kMaxDim) + "]");
+  if (config.hidden.empty() || config.hidden.size() > static_cast<std::size_t>(kMaxLayers))
+    throw std::range_error("hidden must list 1 to " + std::to_string(kMaxLayers) + " layer widths");
+  for (int h : config.hidden)
+    if (h < 1 || h > kMaxWidth) throw std::range_error("hidden widths must be in [1, " + std::to_string(kMaxWidth) + "]");
+  if (config.timeFreqs < 0 || config.timeFreqs > kMaxTimeFreqs)
+    throw std::range_error("timeFreqs must be in [0, " + std::to_string(kMaxTimeFreqs) + "]");
   shape_.dim = config.dim;
   shape_.hidden = config.hidden;
   shape_.timeFreqs = config.timeFreqs;
@@ -123,8 +141,19 @@ TrainResult FlowCore::train(const double* x, int n, const TrainOptions& options)
   toWhite(shuffled.data(), white.data(), n);
   int nValidation = static_cast<int>(std::floor(n * options.validationFraction));
   if (n - nValidation < 1) nValidation = n - 1;
-  return backend_->train(shape_, params_, adam_, white.data(), n - nValidation, nValidation,
-                         options.spec, rng_.next());
+  // Training that diverges leaves the flow as it was, not full of NaN.
+  const std::vector<float> paramsBefore = params_;
+  const AdamState adamBefore = adam_;
+  TrainResult result = backend_->train(shape_, params_, adam_, white.data(), n - nValidation,
+                                       nValidation, options.spec, rng_.next());
+  for (float p : params_)
+    if (!std::isfinite(p)) {
+      params_ = paramsBefore;
+      adam_ = adamBefore;
+      throw CodedError("FLOW_DIVERGED", "params",
+                       "training diverged (non-finite weights); the flow is left as it was before this call");
+    }
+  return result;
 }
 
 void FlowCore::sample(int n, const OdeSpec& ode, double* x, double* logProb, double* z) {
@@ -141,6 +170,8 @@ void FlowCore::sample(int n, const OdeSpec& ode, double* x, double* logProb, dou
   fromWhite(y.data(), x, n);
   // log q(x) = log N(z) - ∫_0^1 tr dt - log|det chol|
   for (int i = 0; i < n; ++i) logProb[i] = logBase[i] - integral[i] - logDetChol_;
+  requireFiniteOutput(x, static_cast<std::size_t>(n) * d, "sample");
+  requireFiniteOutput(logProb, n, "log density");
 }
 
 void FlowCore::logProb(const double* x, int n, const OdeSpec& ode, double* logProb, double* z) {
@@ -154,6 +185,8 @@ void FlowCore::logProb(const double* x, int n, const OdeSpec& ode, double* logPr
   // Backwards the integral is ∫_1^0 tr dt = -∫_0^1 tr dt.
   for (int i = 0; i < n; ++i)
     logProb[i] = logStdNormal(&y[static_cast<std::size_t>(i) * d], d) + integral[i] - logDetChol_;
+  for (int i = 0; i < n; ++i)
+    if (std::isnan(logProb[i])) requireFiniteOutput(&logProb[i], 1, "log density");
   if (z) std::memcpy(z, y.data(), sizeof(double) * y.size());
 }
 
@@ -171,140 +204,6 @@ double FlowCore::cfmLoss(const double* xt, const double* t, const double* target
                                         grad ? g.data() : nullptr);
   if (grad) grad->assign(g.begin(), g.end());
   return loss;
-}
-
-// ---- serialisation ---------------------------------------------------------
-// Layout (little-endian): "NESTFLOW" magic, u32 version, u32 dim, u32 timeFreqs,
-// u32 nHidden, u32 hidden[nHidden], u64 adamStep, u64 rng[4], f64 mean[dim],
-// f64 chol[dim*dim], f32 params[P], f32 adamM[P], f32 adamV[P], u32 FNV-1a of
-// everything before it.
-
-namespace {
-constexpr char kMagic[8] = {'N', 'E', 'S', 'T', 'F', 'L', 'O', 'W'};
-
-std::uint32_t fnv1a(const std::uint8_t* p, std::size_t n) {
-  std::uint32_t h = 2166136261u;
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 16777619u;
-  }
-  return h;
-}
-
-class Writer {
- public:
-  template <typename T>
-  void put(const T& v) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-    bytes.insert(bytes.end(), p, p + sizeof(T));
-  }
-  template <typename T>
-  void putArray(const std::vector<T>& v) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
-    bytes.insert(bytes.end(), p, p + sizeof(T) * v.size());
-  }
-  std::vector<std::uint8_t> bytes;
-};
-
-class Reader {
- public:
-  Reader(const std::uint8_t* p, std::size_t n) : p_(p), n_(n) {}
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, p_ + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  template <typename T>
-  void getArray(std::vector<T>& v, std::size_t count) {
-    need(sizeof(T) * count);
-    v.resize(count);
-    std::memcpy(v.data(), p_ + pos_, sizeof(T) * count);
-    pos_ += sizeof(T) * count;
-  }
-  std::size_t pos() const { return pos_; }
-
- private:
-  void need(std::size_t k) {
-    if (pos_ + k > n_) throw std::range_error("bytes: truncated flow data");
-  }
-  const std::uint8_t* p_;
-  std::size_t n_;
-  std::size_t pos_ = 0;
-};
-}  // namespace
-
-std::vector<std::uint8_t> FlowCore::save() const {
-  Writer w;
-  for (char c : kMagic) w.put(c);
-  w.put<std::uint32_t>(kFormatVersion);
-  w.put<std::uint32_t>(shape_.dim);
-  w.put<std::uint32_t>(shape_.timeFreqs);
-  w.put<std::uint32_t>(static_cast<std::uint32_t>(shape_.hidden.size()));
-  for (int h : shape_.hidden) w.put<std::uint32_t>(h);
-  w.put<std::uint64_t>(adam_.step);
-  for (auto s : rng_.state) w.put<std::uint64_t>(s);
-  w.putArray(mean_);
-  w.putArray(chol_);
-  w.putArray(params_);
-  std::vector<float> m = adam_.m, v = adam_.v;
-  m.resize(params_.size(), 0.0f);
-  v.resize(params_.size(), 0.0f);
-  w.putArray(m);
-  w.putArray(v);
-  w.put<std::uint32_t>(fnv1a(w.bytes.data(), w.bytes.size()));
-  return w.bytes;
-}
-
-std::unique_ptr<FlowCore> FlowCore::load(const std::uint8_t* bytes, std::size_t size, int threads,
-                                         const std::string& backend) {
-  Reader r(bytes, size);
-  for (char c : kMagic)
-    if (r.get<char>() != c) throw std::range_error("bytes: not a nestflow flow (bad magic)");
-  const auto version = r.get<std::uint32_t>();
-  if (version != kFormatVersion)
-    throw std::range_error("bytes: unsupported flow format version " + std::to_string(version) +
-                           " (this build reads " + std::to_string(kFormatVersion) + ")");
-  if (size < 4 || fnv1a(bytes, size - 4) != [&] {
-        std::uint32_t c;
-        std::memcpy(&c, bytes + size - 4, 4);
-        return c;
-      }())
-    throw std::range_error("bytes: checksum mismatch (corrupt flow data)");
-  FlowConfig config;
-  config.dim = static_cast<int>(r.get<std::uint32_t>());
-  config.timeFreqs = static_cast<int>(r.get<std::uint32_t>());
-  const auto nHidden = r.get<std::uint32_t>();
-  if (config.dim < 1 || config.dim > 100000 || nHidden < 1 || nHidden > 64 || config.timeFreqs > 1024)
-    throw std::range_error("bytes: implausible flow shape");
-  config.hidden.clear();
-  for (std::uint32_t i = 0; i < nHidden; ++i) {
-    const auto h = r.get<std::uint32_t>();
-    if (h < 1 || h > 65536) throw std::range_error("bytes: implausible layer width");
-    config.hidden.push_back(static_cast<int>(h));
-  }
-  config.threads = threads;
-  config.backend = backend;
-  auto flow = std::make_unique<FlowCore>(config);
-  flow->adam_.step = r.get<std::uint64_t>();
-  for (auto& s : flow->rng_.state) s = r.get<std::uint64_t>();
-  const std::size_t d = config.dim, P = flow->shape_.paramCount();
-  r.getArray(flow->mean_, d);
-  r.getArray(flow->chol_, d * d);
-  r.getArray(flow->params_, P);
-  r.getArray(flow->adam_.m, P);
-  r.getArray(flow->adam_.v, P);
-  r.get<std::uint32_t>();
-  if (r.pos() != size) throw std::range_error("bytes: trailing data after the flow");
-  flow->logDetChol_ = 0;
-  for (std::size_t a = 0; a < d; ++a) {
-    const double v = flow->chol_[a * d + a];
-    if (!(v > 0)) throw std::range_error("bytes: whitening matrix is not positive definite");
-    flow->logDetChol_ += std::log(v);
-  }
-  return flow;
 }
 
 }  // namespace nestflow

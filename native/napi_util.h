@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "coded_error.h"
+
 namespace nestflow {
 
 struct ArgError {
@@ -143,9 +145,18 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       work_();
+    } catch (const CodedError& e) {
+      rangeError_ = true;
+      code_ = e.code;
+      field_ = e.field;
+      SetError(e.what());
     } catch (const std::range_error& e) {
       rangeError_ = true;
       SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      rangeError_ = true;
+      code_ = "OUT_OF_MEMORY";
+      SetError("out of memory: the call needs more memory than the process can get (pass fewer points at a time)");
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -161,8 +172,10 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override {
     Napi::Env env = Env();
     const std::string msg = e.Message();
-    deferred_.Reject(rangeError_ ? Napi::RangeError::New(env, msg).Value()
-                                 : Napi::Error::New(env, msg).Value());
+    Napi::Error err = rangeError_ ? Napi::RangeError::New(env, msg) : Napi::Error::New(env, msg);
+    if (!code_.empty()) err.Set("code", code_);
+    if (!field_.empty()) err.Set("field", field_);
+    deferred_.Reject(err.Value());
   }
 
  private:
@@ -170,6 +183,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   Work work_;
   Finish finish_;
   bool rangeError_ = false;
+  std::string code_, field_;
 };
 
 }  // namespace nestflow
