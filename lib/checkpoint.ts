@@ -16,11 +16,22 @@ const HEADER = 16 + 4 + 32;
 
 /** Why a checkpoint could not be read. */
 export class CheckpointError extends Error {
-  readonly code: 'CHECKPOINT_FOREIGN' | 'CHECKPOINT_VERSION' | 'CHECKPOINT_TRUNCATED' | 'CHECKPOINT_CORRUPT' | 'CHECKPOINT_MISMATCH' | 'CHECKPOINT_UNREADABLE' | 'CHECKPOINT_UNWRITABLE';
-  constructor(code: CheckpointError['code'], message: string, options?: { cause?: unknown }) {
+  readonly code:
+    | 'CHECKPOINT_FOREIGN'
+    | 'CHECKPOINT_VERSION'
+    | 'CHECKPOINT_TRUNCATED'
+    | 'CHECKPOINT_CORRUPT'
+    | 'CHECKPOINT_INCONSISTENT'
+    | 'CHECKPOINT_MISMATCH'
+    | 'CHECKPOINT_UNREADABLE'
+    | 'CHECKPOINT_UNWRITABLE';
+  /** The part of the checkpoint at fault, where one is known (e.g. "evidence.logZ", "flows[1]"). */
+  readonly field: string | undefined;
+  constructor(code: CheckpointError['code'], message: string, options?: { cause?: unknown; field?: string }) {
     super(message, options);
     this.name = 'CheckpointError';
     this.code = code;
+    this.field = options?.field;
   }
 }
 

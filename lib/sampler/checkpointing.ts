@@ -56,9 +56,19 @@ export function readRunCheckpoint(path: unknown, settings: Record<string, unknow
       `${source} was written with other settings: ${differ.map((k) => `${k} ${JSON.stringify(have[k])} (now ${JSON.stringify(settings[k])})`).join(', ')}`,
     );
   if (flows.length !== settings.folds)
-    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source} holds ${flows.length} flows for ${String(settings.folds)} folds`);
+    throw new CheckpointError('CHECKPOINT_INCONSISTENT', `${source} holds ${flows.length} flows for ${String(settings.folds)} folds`, { field: 'flows' });
   const opts = { threads: flow.threads, odeSteps: flow.odeSteps, trace: flow.trace, backend: flow.backend };
-  return { state, flows: flows.map((bytes) => Flow.load(bytes, opts)) };
+  const loaded = flows.map((bytes, j) => {
+    try {
+      return Flow.load(bytes, opts);
+    } catch (err) {
+      // The flow reader names the field at fault; say which flow it was.
+      const inner = err as { message?: string; field?: string };
+      const field = `flows[${j}]${inner.field ? `.${inner.field}` : ''}`;
+      throw new CheckpointError('CHECKPOINT_CORRUPT', `${source}: ${field}: ${inner.message ?? String(err)}`, { cause: err, field });
+    }
+  });
+  return { state, flows: loaded };
 }
 
 /** Keeps the state at each iteration's start and writes it when due. */

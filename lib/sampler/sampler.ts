@@ -10,6 +10,7 @@ import { logSumExp } from '../evidence.js';
 import { CheckpointWriter, checkpointSettings, readRunCheckpoint, type CheckpointOptions } from './checkpointing.js';
 import { endIteration } from './end-iteration.js';
 import { planFolds, trainFlows } from './folds.js';
+import { checkLiveLikelihood, checkRestoredState } from './state-check.js';
 import { Iteration } from './iteration.js';
 import { drawFromPrior, killWorst, type Kill } from './kill.js';
 import { callLikelihood, type Evaluate } from './likelihood.js';
@@ -75,11 +76,11 @@ export class NestedSampler {
   async run(options: RunOptions = {}): Promise<NestedSamplingResult> {
     const o = this.#o;
     const fingerprint = runFingerprint(o);
-    const resumed = options.resume !== undefined ? readRunCheckpoint(options.resume, fingerprint, o.flow) : undefined;
+    const mNominal = Math.max(1, Math.min(o.nLive - 1, Math.round(o.killFraction * o.nLive)));
+    const resumed = options.resume !== undefined;
     const checkpoint = checkpointSettings(options.checkpoint);
-    const state = resumed?.state ?? newRunState(o.dim, o.nLive, o.seed);
-    if (resumed) this.#flows = resumed.flows;
-    else for (const f of this.#flows) f.reset(state.rng.nextSeed());
+    const state = resumed ? await this.#resume(options.resume, fingerprint, mNominal) : newRunState(o.dim, o.nLive, o.seed);
+    if (!resumed) for (const f of this.#flows) f.reset(state.rng.nextSeed());
     if (!state.finished) state.stopReason = 'converged';
     const start = performance.now() - state.timings.total;
     const warn = (m: string): void => {
@@ -95,7 +96,6 @@ export class NestedSampler {
       state.nLike += n;
       return { theta, logL };
     };
-    const mNominal = Math.max(1, Math.min(o.nLive - 1, Math.round(o.killFraction * o.nLive)));
     if (!resumed) await drawFromPrior(state, Math.max(o.nLive, Math.round(o.nLive * o.priorBoost)), o.dim, o.folds, evaluate);
 
     const writer = checkpoint ? new CheckpointWriter(checkpoint, fingerprint, state.iteration) : undefined;
@@ -136,6 +136,21 @@ export class NestedSampler {
     const result = finishRun(state, o, mNominal, warn);
     result.timings.total = performance.now() - start;
     return result;
+  }
+
+  /**
+   * The state and flows of a checkpoint, checked before the run continues:
+   * settings, the state's own consistency, and its live points against the
+   * likelihood (an edited or foreign checkpoint is refused, never resumed).
+   */
+  async #resume(path: unknown, fingerprint: Record<string, unknown>, mNominal: number): Promise<RunState> {
+    const o = this.#o;
+    const source = `checkpoint ${String(path)}`;
+    const { state, flows } = readRunCheckpoint(path, fingerprint, o.flow);
+    checkRestoredState(state, flows, this.#flows[0]!.info.hidden, o, mNominal, source);
+    state.timings.likelihood += await checkLiveLikelihood(state, o, source);
+    this.#flows = flows;
+    return state;
   }
 
   /** Why the run stops before this iteration, if it does. */
