@@ -91,6 +91,22 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
   } catch (err) {
     throw new UsageError(`cannot write to output directory ${config.outputDir}: ${(err as Error).message}`);
   }
+  // From here every error, the final writes' included, leaves <root>.json at
+  // "failed" (never "running"); the last checkpoint is kept for --resume.
+  try {
+    return await runAndWrite(config, flags, model, root);
+  } catch (err) {
+    try {
+      writeRunSummary(root, { version: VERSION, problem: model.name, status: 'failed', error: err instanceof Error ? err.message : String(err), checkpoint: `${root}.checkpoint`, settings: config });
+    } catch {
+      // the original error matters more
+    }
+    throw err;
+  }
+}
+
+/** The run after its output directory proved writable: sample, then write the files and print the result. */
+async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }, model: Model, root: string): Promise<number> {
   const sampler = new NestedSampler({
     logLikelihood: model.logLikelihood,
     vectorized: model.vectorized,
@@ -146,10 +162,6 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
       checkpoint: { path: checkpointPath, everyIterations: config.checkpointEvery, ...(config.checkpointSeconds !== undefined ? { everySeconds: config.checkpointSeconds } : {}) },
       ...(resume ? { resume: checkpointPath } : {}),
     });
-  } catch (err) {
-    // No file may claim a finished run; the last checkpoint is kept for --resume.
-    writeRunSummary(root, { version: VERSION, problem: model.name, status: 'failed', error: err instanceof Error ? err.message : String(err), checkpoint: checkpointPath, settings: config });
-    throw err;
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -215,5 +215,28 @@ describe('bad input: a clear error, the last checkpoint intact, no file claiming
       expect(r.stderr).toMatch(message);
       expect(readFileSync(path, 'latin1')).toBe(content);
     }
+  });
+
+  it('a checkpoint edited and re-sealed is refused by --resume, naming the field, and <root>.json says failed', async () => {
+    const { decodeCheckpoint, encodeCheckpoint } = await import('../../lib/checkpoint.js');
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-editedckpt-'));
+    const args = ['run', '-p', 'gaussian', '-d', '2', '-n', '50', '--threads', '1', '-o', dir, '-q'];
+    expect(nestflow([...args, '--max-iterations', '3']).status).toBe(0);
+    const path = join(dir, 'gaussian-2d.checkpoint');
+    const ck = decodeCheckpoint(readFileSync(path)) as { state: { evidence: { logZ: number } } };
+    ck.state.evidence.logZ = Infinity;
+    writeFileSync(path, encodeCheckpoint(ck));
+    const r = nestflow([...args, '--resume']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/evidence\.logZ is Infinity, but the dead points give -?\d/);
+    expect(JSON.parse(readFileSync(join(dir, 'gaussian-2d.json'), 'utf8'))).toMatchObject({ status: 'failed' });
+  });
+
+  it('a final write that fails leaves <root>.json at failed, not running', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-finalwrite-'));
+    mkdirSync(join(dir, 'gaussian-2d.stats')); // a directory where the .stats file goes
+    const r = nestflow(['run', '-p', 'gaussian', '-d', '2', '-n', '50', '--threads', '1', '-o', dir, '-q']);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(readFileSync(join(dir, 'gaussian-2d.json'), 'utf8'))).toMatchObject({ status: 'failed', error: expect.stringMatching(/gaussian-2d\.stats/) });
   });
 });
