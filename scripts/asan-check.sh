@@ -44,7 +44,8 @@ echo "asan-check: the planted overflow is reported ($(grep -m1 -o 'heap-buffer-o
 
 # The native tests and the fuzz corpus (whose children inherit the preload).
 export NESTFLOW_ADDON="$addon" NESTFLOW_FUZZ_MAX_RSS_MB=2000 NESTFLOW_FUZZ_SLOWDOWN=5
-# Threads via the vitest fork pool would each preload libasan: run the files in one fork.
-LD_PRELOAD="$preload" npx vitest run --pool=forks --maxWorkers=1 test/native/01* test/native/02* test/native/03* test/native/04* test/native/05* test/native/07* \
+# Threads via the vitest fork pool would each preload libasan: run the files in one fork
+# (ASan makes the maths several times slower: a longer time limit per test).
+LD_PRELOAD="$preload" npx vitest run --pool=forks --maxWorkers=1 --testTimeout=600000 test/native/01* test/native/02* test/native/03* test/native/04* test/native/05* test/native/07* \
   test/native/09* test/native/10* "$@"
 echo "asan-check: no sanitizer report"
