@@ -8,9 +8,9 @@
 #include <memory>
 #include <mutex>
 
+#include "coded_error.h"
 #include "flow_core.h"
 #include "gemm.h"
-#include "coded_error.h"
 #include "limits.h"
 #include "napi_util.h"
 #include "rng.h"
@@ -19,7 +19,6 @@
 
 namespace nestflow {
 namespace {
-
 
 class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
  public:
