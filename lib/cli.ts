@@ -18,6 +18,7 @@ import type { Prior } from './priors.js';
 import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
 import { fmt, runProgress } from './progress.js';
 import { finishedSummary, writeRunSummary } from './run-summary.js';
+import { importModule, moduleExports } from './sampler/likelihood-module.js';
 import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
 import { VERSION } from './version.js';
 
@@ -39,6 +40,8 @@ const numList = (v: string): number[] => v.split(',').map((s) => num('--referenc
 
 interface Model {
   name: string;
+  /** The module's path (a built-in problem has none). */
+  module?: string;
   logLikelihood: BatchLogLikelihood | PointLogLikelihood;
   vectorized: boolean;
   prior: Prior;
@@ -55,16 +58,11 @@ async function loadModel(config: RunConfig): Promise<Model> {
   if (!existsSync(path)) throw new UsageError(`likelihood module ${config.likelihood} does not exist`);
   let mod: Record<string, unknown>;
   try {
-    if (/\.[cm]?ts$/.test(path)) {
-      const { tsImport } = await import('tsx/esm/api');
-      mod = (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
-    } else {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-    }
+    mod = await importModule(path);
   } catch (err) {
     throw new Error(`cannot load likelihood module ${config.likelihood}: ${(err as Error).message}`);
   }
-  const m = (mod.default && typeof mod.default === 'object' && !('logLikelihood' in mod) ? mod.default : mod) as Record<string, unknown>;
+  const m = moduleExports(mod);
   if (typeof m.logLikelihood !== 'function') throw new UsageError(`likelihood module ${config.likelihood} must export a function logLikelihood`);
   const prior = m.prior as Prior | undefined;
   if (!prior || typeof prior.transform !== 'function' || typeof prior.dim !== 'number')
@@ -75,6 +73,7 @@ async function loadModel(config: RunConfig): Promise<Model> {
   const base = config.likelihood!.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, '');
   return {
     name: base,
+    module: path,
     logLikelihood: m.logLikelihood as BatchLogLikelihood,
     vectorized: m.vectorized !== false,
     prior,
@@ -108,7 +107,8 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
 /** The run after its output directory proved writable: sample, then write the files and print the result. */
 async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }, model: Model, root: string): Promise<number> {
   const sampler = new NestedSampler({
-    logLikelihood: model.logLikelihood,
+    // With workers, each thread loads the module itself.
+    logLikelihood: model.module !== undefined && (config.workers ?? 1) > 1 ? { module: model.module } : model.logLikelihood,
     vectorized: model.vectorized,
     prior: model.prior,
     nLive: config.nLive,
@@ -123,6 +123,7 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
     ...(config.maxCalls !== undefined ? { maxCalls: config.maxCalls } : {}),
     ...(config.maxIterations !== undefined ? { maxIterations: config.maxIterations } : {}),
     ...(config.maxSeconds !== undefined ? { maxSeconds: config.maxSeconds } : {}),
+    ...(config.workers !== undefined && model.module !== undefined ? { workers: config.workers } : {}),
     ...(model.paramNames ? { paramNames: model.paramNames } : {}),
     flow: {
       ...(config.flow.hidden ? { hidden: config.flow.hidden } : {}),
@@ -133,6 +134,8 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
     onWarning: (m) => { if (!flags.quiet) process.stderr.write(`nestflow: warning: ${m}\n`); },
   });
 
+  if ((config.workers ?? 1) > 1 && model.module === undefined && !flags.quiet)
+    process.stderr.write(`nestflow: the built-in problem ${model.name} runs on the main thread (workers apply to a likelihood module, -l)\n`);
   // Checkpoints beside the output; --resume continues from one if it is there.
   const checkpointPath = `${root}.checkpoint`;
   const resume = flags.resume && existsSync(checkpointPath);
@@ -198,7 +201,8 @@ function info(): void {
   const native = loadNative().testing;
   process.stdout.write(
     `nestflow ${VERSION}\nbackend: ${backend}\nthreads: ${threads}\nCPU: ${cpu} (${cpus().length} logical cores)\n` +
-      `CPU features: gemm kernel ${native.gemmKernel}\nnode: ${process.version}\n`,
+      `CPU features: gemm kernel ${native.gemmKernel}\nnode: ${process.version}\n` +
+      `likelihood workers: 1 by default (the main thread); --workers n runs a module's likelihood on n worker threads (up to ${cpus().length} cores here)\n`,
   );
 }
 
@@ -225,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-calls <n>', 'stop after this many likelihood calls', int('--max-calls'))
     .option('--max-iterations <n>', 'stop after this many iterations', int('--max-iterations'))
     .option('--max-seconds <x>', 'stop after this many seconds', num('--max-seconds'))
+    .option('--workers <n>', 'worker threads for the likelihood module, each loading it once (default 1: the main thread)', int('--workers'))
     .option('-o, --output-dir <dir>', 'output directory (default chains)')
     .option('-r, --file-root <name>', 'file root (default: the problem or module name)')
     .option('--folds <n>', 'folds of the live points, one flow each (default 2 below 5-D, else 4)', int('--folds'))
@@ -252,6 +257,7 @@ export async function main(argv: string[]): Promise<number> {
       set('maxCalls', opts.maxCalls);
       set('maxIterations', opts.maxIterations);
       set('maxSeconds', opts.maxSeconds);
+      set('workers', opts.workers);
       set('outputDir', opts.outputDir);
       set('fileRoot', opts.fileRoot);
       set('checkpointEvery', opts.checkpointEvery);

@@ -32,6 +32,7 @@ export const RunConfigSchema = z
     maxCalls: zodNumber(R.maxCalls).optional(),
     maxIterations: zodNumber(R.maxIterations).optional(),
     maxSeconds: zodNumber(R.maxSeconds).optional(),
+    workers: zodNumber(R.workers).optional(),
     outputDir: z.string().min(1).default('chains'),
     fileRoot: z.string().min(1).regex(/^[^/\\]+$/, 'must be a file name, not a path').optional(),
     flow: z

@@ -7,6 +7,7 @@ import type { BackendName, TraceMode, TrainOptions } from '../flow.js';
 import type { Prior } from '../priors.js';
 import { checkNumber, FRACTION, intFrom, POSITIVE, type NumberRule } from '../validate.js';
 import type { BatchLogLikelihood, PointLogLikelihood } from './likelihood.js';
+import { isLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
 
 /** Flow settings used by the sampler. */
 export interface SamplerFlowOptions {
@@ -28,8 +29,20 @@ export interface SamplerFlowOptions {
 
 /** Options of {@link NestedSampler}. */
 export interface NestedSamplerOptions {
-  /** The log-likelihood: batched (default) or per point with `vectorized: false`. */
-  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
+  /**
+   * The log-likelihood: a function, batched (default) or per point with
+   * `vectorized: false`; or a module `{ module: path, export? }` exporting
+   * one (and `vectorized = false` for a per-point one), which `workers`
+   * threads can load for themselves.
+   */
+  logLikelihood: BatchLogLikelihood | PointLogLikelihood | LikelihoodModule;
+  /**
+   * Worker threads evaluating the likelihood, each loading the module once;
+   * a batch is split between them and the run is the same whatever their
+   * number. Needs a module: a function cannot be sent to another thread and
+   * runs on the main thread (with a warning). Default 1 (the main thread).
+   */
+  workers?: number;
   /** The prior, as a unit-hypercube transform (see `priors`). */
   prior: Prior;
   /** `false`: logLikelihood takes one θ and returns a number. Default true. */
@@ -148,11 +161,14 @@ export const OPTION_RULES = {
   maxIterations: intFrom(1),
   maxSeconds: POSITIVE,
   maxProposalsPerIteration: intFrom(1),
+  workers: { ...intFrom(1), max: 1024 },
 } satisfies Record<string, NumberRule>;
 
 /** Options after validation, every default filled in. */
 export interface ResolvedOptions {
-  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
+  logLikelihood: BatchLogLikelihood | PointLogLikelihood | LikelihoodModule;
+  /** Worker threads that will evaluate the likelihood (1 for a function). */
+  workers: number;
   prior: Prior;
   vectorized: boolean;
   dim: number;
@@ -182,7 +198,9 @@ type Numeric = keyof typeof OPTION_RULES;
 /** Checks every option and fills in the defaults; throws TypeError / RangeError naming the bad option. */
 export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  if (typeof options.logLikelihood !== 'function') throw new TypeError('logLikelihood must be a function');
+  const fn = options.logLikelihood;
+  if (typeof fn !== 'function' && !isLikelihoodModule(fn))
+    throw new TypeError('logLikelihood must be a function or a module { module: path, export? }');
   const prior = options.prior;
   if (!prior || typeof prior.transform !== 'function' || typeof prior.dim !== 'number')
     throw new TypeError('prior must be a Prior (see priors.uniform, priors.custom, …)');
@@ -196,8 +214,15 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
   const paramNames = options.paramNames ?? Array.from({ length: dim }, (_, i) => `theta${i}`);
   if (!Array.isArray(paramNames) || paramNames.length !== dim)
     throw new RangeError(`paramNames has ${Array.isArray(paramNames) ? paramNames.length : 'no'} entries, but the prior has dim ${dim}`);
+  const onWarning = options.onWarning ?? ((m: string) => console.warn(`nestflow: ${m}`));
+  let workers = value('workers', 1);
+  if (workers > 1 && typeof fn === 'function') {
+    onWarning(`logLikelihood is a function, which cannot be sent to worker threads: it runs on the main thread (workers: ${workers} ignored). Give it as a module, { module: '/path/to/model.js' }, to use workers.`);
+    workers = 1;
+  }
   return {
-    logLikelihood: options.logLikelihood,
+    logLikelihood: fn,
+    workers,
     prior,
     vectorized: options.vectorized ?? true,
     dim,
@@ -219,7 +244,7 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
     maxProposalsPerIteration: value('maxProposalsPerIteration', d.maxProposalsPerIteration),
     paramNames: paramNames.map(String),
     flow: options.flow ?? {},
-    onWarning: options.onWarning ?? ((m) => console.warn(`nestflow: ${m}`)),
+    onWarning,
   };
 }
 

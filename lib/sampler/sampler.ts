@@ -13,7 +13,8 @@ import { planFolds, trainFlows } from './folds.js';
 import { checkLiveLikelihood, checkRestoredState } from './state-check.js';
 import { Iteration } from './iteration.js';
 import { drawFromPrior, killWorst, type Kill } from './kill.js';
-import { callLikelihood, type Evaluate } from './likelihood.js';
+import type { Evaluate } from './likelihood.js';
+import { openLikelihood, type LikelihoodSource } from './likelihood-source.js';
 import { DelayedRejectionMove } from './moves/delayed-rejection.js';
 import { FlowChainsMove } from './moves/flow-chains.js';
 import { runMoves } from './moves/move.js';
@@ -75,11 +76,21 @@ export class NestedSampler {
   /** Runs to convergence (or a cap) and returns the evidence and posterior. */
   async run(options: RunOptions = {}): Promise<NestedSamplingResult> {
     const o = this.#o;
+    const likelihood = await openLikelihood(o.logLikelihood, o.vectorized, o.dim, o.workers);
+    try {
+      return await this.#run(options, likelihood);
+    } finally {
+      await likelihood.close();
+    }
+  }
+
+  async #run(options: RunOptions, likelihood: LikelihoodSource): Promise<NestedSamplingResult> {
+    const o = this.#o;
     const fingerprint = runFingerprint(o);
     const mNominal = Math.max(1, Math.min(o.nLive - 1, Math.round(o.killFraction * o.nLive)));
     const resumed = options.resume !== undefined;
     const checkpoint = checkpointSettings(options.checkpoint);
-    const state = resumed ? await this.#resume(options.resume, fingerprint, mNominal) : newRunState(o.dim, o.nLive, o.seed);
+    const state = resumed ? await this.#resume(options.resume, fingerprint, mNominal, likelihood) : newRunState(o.dim, o.nLive, o.seed);
     if (!resumed) for (const f of this.#flows) f.reset(state.rng.nextSeed());
     if (!state.finished) state.stopReason = 'converged';
     const start = performance.now() - state.timings.total;
@@ -91,7 +102,7 @@ export class NestedSampler {
       const theta = new Float64Array(n * o.dim);
       o.prior.transform(u, theta, n);
       const t0 = performance.now();
-      const logL = await callLikelihood(o.logLikelihood, o.vectorized, theta, n, o.dim);
+      const logL = await likelihood.evaluate(theta, n);
       state.timings.likelihood += performance.now() - t0;
       state.nLike += n;
       return { theta, logL };
@@ -143,12 +154,12 @@ export class NestedSampler {
    * settings, the state's own consistency, and its live points against the
    * likelihood (an edited or foreign checkpoint is refused, never resumed).
    */
-  async #resume(path: unknown, fingerprint: Record<string, unknown>, mNominal: number): Promise<RunState> {
+  async #resume(path: unknown, fingerprint: Record<string, unknown>, mNominal: number, likelihood: LikelihoodSource): Promise<RunState> {
     const o = this.#o;
     const source = `checkpoint ${String(path)}`;
     const { state, flows } = readRunCheckpoint(path, fingerprint, o.flow);
     checkRestoredState(state, flows, this.#flows[0]!.info.hidden, o, mNominal, source);
-    state.timings.likelihood += await checkLiveLikelihood(state, o, source);
+    state.timings.likelihood += await checkLiveLikelihood(state, likelihood, source);
     this.#flows = flows;
     return state;
   }

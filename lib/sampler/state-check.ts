@@ -10,7 +10,7 @@
 import { CheckpointError } from '../checkpoint.js';
 import { logSumExp } from '../evidence.js';
 import type { Flow } from '../flow.js';
-import { callLikelihood } from './likelihood.js';
+import type { LikelihoodSource } from './likelihood-source.js';
 import type { ResolvedOptions } from './options.js';
 import { newRunState, recordDeath, type RunState } from './state.js';
 
@@ -140,11 +140,11 @@ function checkFinished(state: RunState, o: ResolvedOptions, mNominal: number, fa
  * that belongs to neither run. Agreement to 1e-9 (relative) leaves room for
  * a likelihood that sums in another order.
  */
-export async function checkLiveLikelihood(state: RunState, o: ResolvedOptions, source: string): Promise<number> {
+export async function checkLiveLikelihood(state: RunState, likelihood: LikelihoodSource, source: string): Promise<number> {
   const { theta, logL } = state.live;
   const n = logL.length;
   const t0 = performance.now();
-  const again = await callLikelihood(o.logLikelihood, o.vectorized, theta.slice(), n, o.dim);
+  const again = await likelihood.evaluate(theta.slice(), n);
   for (let i = 0; i < n; i++) {
     const a = again[i]!;
     const b = logL[i]!;

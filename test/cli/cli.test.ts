@@ -112,6 +112,19 @@ describe('nestflow run (subprocess)', () => {
   });
 });
 
+describe('nestflow run --workers (subprocess)', () => {
+  it('a likelihood module on two worker threads gives the run of one, bit for bit', () => {
+    const model = resolve('test/fixtures/worker-model.ts');
+    const logZ = (workers: string): number => {
+      const dir = mkdtempSync(join(tmpdir(), `nestflow-workers-${workers}-`));
+      const r = nestflow(['run', '-l', model, '-n', '60', '-s', '4', '--threads', '1', '--workers', workers, '-o', dir, '--json', '-q']);
+      expect(r.status).toBe(0);
+      return (JSON.parse(r.stdout.trim()) as { logZ: number }).logZ;
+    };
+    expect(logZ('2')).toBe(logZ('1'));
+  }, 120_000);
+});
+
 describe('Fortran number format', () => {
   it('writes E24.15E3 fields', () => {
     expect(formatFortran(12.3456789)).toBe('  0.123456789000000E+002');
