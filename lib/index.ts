@@ -15,6 +15,7 @@ export type {
   SamplerFlowOptions,
   BatchLogLikelihood,
   PointLogLikelihood,
+  LikelihoodModule,
   CheckpointOptions,
   RunCounts,
   RunTimings,

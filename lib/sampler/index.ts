@@ -5,6 +5,7 @@ export { SAMPLER_DEFAULTS } from './options.js';
 export type { NestedSamplerOptions, SamplerFlowOptions } from './options.js';
 export { LikelihoodError } from './likelihood.js';
 export type { BatchLogLikelihood, PointLogLikelihood } from './likelihood.js';
+export type { LikelihoodModule } from './likelihood-module.js';
 export { NestedSamplingError } from './errors.js';
 export { equalWeightSamples } from './result.js';
 export type { NestedSamplingResult, DeadPoints } from './result.js';
