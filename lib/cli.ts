@@ -5,7 +5,7 @@
  * diagnostics, HTML report of a nestflow or PolyChord run), `nestflow info`.
  * Exit codes: 0 finished, 1 run error, 2 usage error.
  */
-import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -301,6 +301,35 @@ export async function main(argv: string[]): Promise<number> {
         throw err;
       }
       process.stdout.write(written.map((p) => `written: ${p}\n`).join(''));
+    });
+
+  program
+    .command('merge')
+    .description('merge independent runs of one problem (a job array) into one run: PolyChord files and <merged>.json')
+    .argument('<roots...>', 'the runs\' file roots, e.g. chains/model-s1 chains/model-s2')
+    .requiredOption('-r, --root <merged>', 'file root of the merged run')
+    .option('--json', 'print the merged run\'s summary as one JSON line')
+    .action(async (roots: string[], opts: Record<string, unknown>) => {
+      const { mergeRuns, writeMergedRun } = await import('./merge.js');
+      const { RunFileError } = await import('./output.js');
+      let merged;
+      try {
+        merged = mergeRuns(roots);
+      } catch (err) {
+        if (err instanceof RunFileError || err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      const root = String(opts.root);
+      writeMergedRun(merged, root);
+      const e = merged.evidence;
+      if (opts.json) process.stdout.write(readFileSync(`${root}.json`, 'utf8').replace(/\s*\n\s*/g, ' ').trim() + '\n');
+      else
+        process.stdout.write(
+          `merged ${roots.length} runs: logZ = ${fmt(e.logZ)} ± ${fmt(e.logZErr)}` +
+            (merged.referenceLogZ !== undefined ? ` (reference ${fmt(merged.referenceLogZ)}, Δ = ${fmt((e.logZ - merged.referenceLogZ) / e.logZErr, 2)}σ)` : '') +
+            `, ${merged.logL.length} dead points, ${e.nLive[0]} live at the start, nLike ${merged.nLike}, ESS ${e.ess.toFixed(0)}\n` +
+            `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json}\n`,
+        );
     });
 
   let exitCode = 0;

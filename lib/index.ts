@@ -31,6 +31,8 @@ export * as problems from './problems.js';
 export type { Problem } from './problems.js';
 export { writePolyChord, writeLivePoints, readPolyChord, readTable, formatFortran, LOG_ZERO, RunFileError } from './output.js';
 export { writeFileAtomic } from './atomic-file.js';
+export { mergeRuns, writeMergedRun } from './merge.js';
+export type { MergedRun } from './merge.js';
 export type { PolyChordRun, WriteOptions, BirthDeathPoints } from './output.js';
 export { equalWeightIndices } from './evidence.js';
 export { RunConfigSchema, validateConfig, readConfigFile, ConfigError } from './config.js';

@@ -11,7 +11,7 @@ import type { NestedSamplingResult } from './sampler/result.js';
 
 /** A run's files could not be read; `.code` is stable. */
 export class RunFileError extends Error {
-  readonly code: 'RUN_MISSING' | 'RUN_MALFORMED';
+  readonly code: 'RUN_MISSING' | 'RUN_MALFORMED' | 'RUN_MISMATCH';
   constructor(code: RunFileError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RunFileError';
@@ -82,12 +82,17 @@ export interface WriteOptions {
   live?: BirthDeathPoints;
 }
 
+/** What {@link writePolyChord} needs of a run (a sampler's result, or merged runs). */
+export type PolyChordWritable = Pick<NestedSamplingResult, 'dim' | 'paramNames' | 'logZ' | 'logZErr' | 'ess' | 'nLike'> & {
+  dead: Pick<NestedSamplingResult['dead'], 'theta' | 'logL' | 'logLBirth' | 'logWeight'>;
+};
+
 /**
  * Writes a run as PolyChord does: `_dead-birth.txt`, `.txt`,
  * `_equal_weights.txt`, `.paramnames` and `.stats` under `root`
  * (`<dir>/<file_root>`). Returns the paths written.
  */
-export function writePolyChord(result: NestedSamplingResult, root: string, options: WriteOptions = {}): string[] {
+export function writePolyChord(result: PolyChordWritable, root: string, options: WriteOptions = {}): string[] {
   const { dim, dead, paramNames } = result;
   const n = dead.logL.length;
   const written: string[] = [];

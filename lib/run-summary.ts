@@ -1,6 +1,7 @@
 /**
  * `<root>.json`: the run's summary, as the CLI writes it while a run goes
- * (`running`), when it fails or is interrupted, and when it has finished;
+ * (`running`), when it fails or is interrupted, and when it has finished
+ * (or, written by `nestflow merge`, when runs were merged);
  * `nestflow plot` reads it back through the same schema. JSON has no
  * non-finite numbers, so those fields are written (and read) as null.
  */
@@ -60,6 +61,20 @@ export const RunSummarySchema = z.discriminatedUnion('status', [
     warnings: z.array(z.string()),
     seed: z.number(),
     iterations: z.array(SummaryIterationSchema),
+  }),
+  // Runs merged by `nestflow merge` (mergeRuns): no iterations of its own.
+  z.object({
+    ...common,
+    status: z.literal('merged'),
+    root: z.string(),
+    runs: z.array(z.string()),
+    logZ: z.number(),
+    logZErr: z.number(),
+    referenceLogZ: num,
+    nLike: z.number(),
+    nDead: z.number(),
+    ess: z.number(),
+    information: num,
   }),
 ]);
 /** What `<root>.json` holds, by `status`. */

@@ -53,7 +53,7 @@ export function loadRun(root: string): PlotRun {
     for (const k of Object.keys(r) as (keyof SummaryIteration)[]) out[k] = r[k] ?? NaN;
     return out;
   });
-  const ref = finished?.referenceLogZ;
+  const ref = finished?.referenceLogZ ?? (summary?.status === 'merged' ? summary.referenceLogZ : undefined);
   return {
     root,
     source: summary ? 'nestflow' : 'polychord-files',

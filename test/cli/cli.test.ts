@@ -125,6 +125,22 @@ describe('nestflow run --workers (subprocess)', () => {
   }, 120_000);
 });
 
+describe('nestflow merge (subprocess)', () => {
+  it('merges two runs into one (PolyChord files and a merged .json), and refuses runs of another dimension by name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-merge-cli-'));
+    for (const [root, d, s] of [['a', '2', '1'], ['b', '2', '2'], ['c', '3', '1']] as const)
+      expect(nestflow(['run', '-p', 'gaussian', '-d', d, '-n', '40', '-s', s, '--threads', '1', '-o', dir, '--file-root', root, '-q']).status).toBe(0);
+    const ok = nestflow(['merge', join(dir, 'a'), join(dir, 'b'), '-r', join(dir, 'ab')]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toMatch(/merged 2 runs: logZ = -?\d\.\d+ ± \d\.\d+ \(reference -4\.605/);
+    expect(JSON.parse(readFileSync(join(dir, 'ab.json'), 'utf8'))).toMatchObject({ status: 'merged', problem: 'gaussian-2d' });
+    expect(readPolyChord(join(dir, 'ab')).evidence.nLive[0]).toBe(80);
+    const bad = nestflow(['merge', join(dir, 'a'), join(dir, 'c'), '-r', join(dir, 'ac')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/cannot merge .*c \(dim 3\) with .*a \(dim 2\)/);
+  }, 120_000);
+});
+
 describe('Fortran number format', () => {
   it('writes E24.15E3 fields', () => {
     expect(formatFortran(12.3456789)).toBe('  0.123456789000000E+002');
