@@ -154,7 +154,7 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet });
+  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet, workers: model.module !== undefined ? (config.workers ?? 1) : 1 });
   const onIteration = progress.onIteration;
   let result: NestedSamplingResult;
   try {

@@ -18,14 +18,14 @@ export function fmt(v: number, digits = 3): string {
 }
 
 /** The progress display of one run: call onIteration after each iteration and stop at the end. */
-export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
+export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean; workers?: number }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
   const start = performance.now();
   const logTol = Math.log(opts.tolerance);
   const bar =
     process.stderr.isTTY && !opts.quiet
       ? new cliProgress.SingleBar(
           {
-            format: 'nestflow |{bar}| it {iteration} | logZ {logZ} ± {err} | left {left} (tol {tol}) | nLike {nLike} | eff {eff} | {elapsed}s, ETA {etaTime}',
+            format: 'nestflow |{bar}| it {iteration} | logZ {logZ} ± {err} | left {left} (tol {tol}) | nLike {nLike} | eff {eff} | like {like}s on {workers} | {elapsed}s, ETA {etaTime}',
             barsize: 24,
             hideCursor: true,
             stream: process.stderr,
@@ -33,7 +33,9 @@ export function runProgress(opts: { tolerance: number; nLive: number; quiet: boo
           cliProgress.Presets.shades_classic,
         )
       : undefined;
-  bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: opts.tolerance.toExponential(0), nLike: 0, eff: '-', elapsed: 0, etaTime: '-' });
+  // Where the likelihood runs, and how long the last iteration waited on it.
+  const workers = (opts.workers ?? 1) > 1 ? `${opts.workers} workers` : 'main thread';
+  bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: opts.tolerance.toExponential(0), nLike: 0, eff: '-', like: '-', workers, elapsed: 0, etaTime: '-' });
   let nLike = opts.nLive;
   const onIteration = (it: IterationRecord): void => {
     nLike += it.likelihoodCalls;
@@ -52,12 +54,14 @@ export function runProgress(opts: { tolerance: number; nLive: number; quiet: boo
         left: fmtExp(it.logRemaining),
         nLike,
         eff: fmt(it.efficiency, 2),
+        like: (it.likelihoodMs / 1000).toFixed(1),
+        workers,
         elapsed: elapsed.toFixed(0),
         etaTime: Number.isFinite(eta) ? `${eta.toFixed(0)}s` : '-',
       });
     } else if (!opts.quiet) {
       process.stderr.write(
-        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} local ${it.unfound} KS-p ${fmt(it.insertionPValue, 2)} ${elapsed.toFixed(1)}s\n`,
+        `it ${it.iteration} logX ${fmt(it.logX, 2)} logL* ${fmt(it.contour, 3)} logZ ${fmt(it.logZ)} ± ${fmt(it.logZErr)} left ${fmtExp(it.logRemaining)} nLike ${nLike} eff ${fmt(it.efficiency, 2)} stayed ${it.stayed} local ${it.unfound} KS-p ${fmt(it.insertionPValue, 2)} like ${(it.likelihoodMs / 1000).toFixed(1)}s on ${workers} ${elapsed.toFixed(1)}s\n`,
       );
     }
   };
