@@ -168,11 +168,12 @@ export function stateFromCheckpoint(payload: Record<string, unknown>, source: st
   if (payload.kind !== 'nestflow-sampler') throw new CheckpointError('CHECKPOINT_FOREIGN', `${source} does not hold a nested-sampling run`);
   const flows = payload.flows;
   if (!Array.isArray(flows) || flows.length < 1 || !flows.every((f) => f instanceof Uint8Array))
-    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source}: flows must be a list of byte arrays`);
+    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source}: flows must be a list of byte arrays`, { field: 'flows' });
   const parsed = RunStateSchema.safeParse(payload.state);
   if (!parsed.success) {
     const fields = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`);
-    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source} holds a malformed run state: ${fields.join('; ')}`);
+    const field = ['state', ...parsed.error.issues[0]!.path.map(String)].join('.');
+    throw new CheckpointError('CHECKPOINT_CORRUPT', `${source} holds a malformed run state: ${fields.join('; ')}`, { field });
   }
   return { state: parsed.data, flows: flows as Uint8Array[] };
 }

@@ -53,7 +53,8 @@ describe('crafted checkpoints', () => {
     expect(byName.get('flows[0] of another dimension')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'flows[0]' });
     expect(byName.get('flows: one dropped')).toMatchObject({ field: 'flows' });
     expect(byName.get('live one row short')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'live' });
-    expect(byName.get('iteration = -1')?.code).toBe('CHECKPOINT_CORRUPT');
+    expect(byName.get('iteration = -1')).toMatchObject({ code: 'CHECKPOINT_CORRUPT', field: 'state.iteration' });
+    expect(byName.get('counts.stayed = -1')).toMatchObject({ code: 'CHECKPOINT_CORRUPT', field: 'state.counts.stayed' });
     expect(byName.get('nLike +1')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'nLike' });
     expect(byName.get('live.logL[0] = NaN')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'live.logL[0]' });
     expect(byName.get('rng = all zero')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'rng' });
