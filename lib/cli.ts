@@ -322,7 +322,7 @@ export async function main(argv: string[]): Promise<number> {
       const root = String(opts.root);
       writeMergedRun(merged, root);
       const e = merged.evidence;
-      if (opts.json) process.stdout.write(readFileSync(`${root}.json`, 'utf8').replace(/\s*\n\s*/g, ' ').trim() + '\n');
+      if (opts.json) process.stdout.write(JSON.stringify(JSON.parse(readFileSync(`${root}.json`, 'utf8'))) + '\n');
       else
         process.stdout.write(
           `merged ${roots.length} runs: logZ = ${fmt(e.logZ)} ± ${fmt(e.logZErr)}` +

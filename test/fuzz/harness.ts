@@ -60,3 +60,13 @@ export function runChild(script: string, args: string[], limits: { timeoutMs: nu
     });
   });
 }
+
+/** Whether the child crashed, hung or grew past the memory limit (whatever it printed). */
+export function childFailed(r: ChildResult, limits: { maxRssMB: number }): boolean {
+  return r.status !== 0 || r.timedOut || r.peakRssMB >= limits.maxRssMB;
+}
+
+/** One line saying how a child ended, for a failure message. */
+export function describeChild(name: string, r: ChildResult): string {
+  return `${name}: status ${r.status} ${r.signal ?? ''}${r.timedOut ? ' timed out' : ''} rss ${r.peakRssMB.toFixed(0)} MB ${JSON.stringify(r.report)} ${r.stderr.slice(-500)}`;
+}

@@ -16,7 +16,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../lib/checkpoint.js';
 import { Flow } from '../../lib/index.js';
 import { Random } from '../../lib/random.js';
 import { resealFlow } from './flow-layout.js';
-import { runChild } from './harness.js';
+import { childFailed, describeChild, runChild } from './harness.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, seed: { type: 'string', default: '1' } } });
 const here = dirname(fileURLToPath(import.meta.url));
@@ -92,7 +92,7 @@ while (performance.now() < end) {
   const r = isFlow ? await runChild(join(here, 'flow-child.mjs'), [path], limits) : await runChild(join(here, 'checkpoint-child.mjs'), ['resume', path], limits);
   const rep = r.report;
   const outcome =
-    r.status !== 0 || r.timedOut || r.peakRssMB >= limits.maxRssMB
+    childFailed(r, limits)
       ? 'FAILED'
       : rep?.outcome === 'error'
         ? `refused (${String(rep.code)})`
@@ -105,7 +105,7 @@ while (performance.now() < end) {
             : 'FAILED';
   const key = `${isFlow ? 'flow' : 'checkpoint'}: ${outcome}`;
   tally.set(key, (tally.get(key) ?? 0) + 1);
-  if (outcome === 'FAILED') failures.push(`${path}: status ${r.status} ${r.signal ?? ''}${r.timedOut ? ' timed out' : ''} rss ${r.peakRssMB.toFixed(0)} MB ${JSON.stringify(rep)} ${r.stderr.slice(-500)}`);
+  if (outcome === 'FAILED') failures.push(describeChild(path, r));
   n++;
 }
 console.log(`| case | count |\n| --- | --- |`);

@@ -13,7 +13,7 @@ import pMap from 'p-map';
 import { describe, expect, it } from 'vitest';
 import { Flow } from '../../lib/index.js';
 import { flowCases } from '../fuzz/flow-cases.js';
-import { runChild } from '../fuzz/harness.js';
+import { childFailed, describeChild, runChild } from '../fuzz/harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // A sanitizer build (scripts/asan-check.sh) needs more memory and time per case.
@@ -45,9 +45,9 @@ describe('crafted flow files', () => {
       const rep = r.report;
       const clean = rep?.outcome === 'error' && rep.name === 'RangeError' && typeof rep.code === 'string';
       const works = rep?.outcome === 'ok' && rep.finite === true;
-      return r.status !== 0 || r.timedOut || r.peakRssMB >= LIMITS.maxRssMB || !(clean || works);
+      return childFailed(r, LIMITS) || !(clean || works);
     });
-    expect(bad.map((r) => `${r.name}: status ${r.status} ${r.signal ?? ''} ${r.timedOut ? 'timed out' : ''} rss ${r.peakRssMB.toFixed(0)} MB ${JSON.stringify(r.report)} ${r.stderr.slice(-300)}`)).toEqual([]);
+    expect(bad.map((r) => describeChild(r.name, r))).toEqual([]);
     // The reader names what it refused: the shape fields by name, before any allocation.
     const byName = new Map(results.map((r) => [r.name, r.report]));
     expect(byName.get('dim = -1')).toMatchObject({ code: 'FLOW_FIELD', field: 'dim' });

@@ -14,7 +14,7 @@ import pMap from 'p-map';
 import { describe, expect, it } from 'vitest';
 import { Flow } from '../../lib/index.js';
 import { checkpointCases } from '../fuzz/checkpoint-cases.js';
-import { runChild } from '../fuzz/harness.js';
+import { childFailed, describeChild, runChild } from '../fuzz/harness.js';
 
 const child = join(dirname(fileURLToPath(import.meta.url)), '..', 'fuzz', 'checkpoint-child.mjs');
 // A sanitizer build (scripts/asan-check.sh) needs more memory and time per case.
@@ -43,9 +43,9 @@ describe('crafted checkpoints', () => {
       r?.outcome === 'ok' && r.logZ === untouched.report!.logZ && r.nLike === untouched.report!.nLike;
     const bad = results.filter((r) => {
       const refused = r.report?.outcome === 'error' && r.report.name === 'CheckpointError' && typeof r.report.code === 'string';
-      return r.status !== 0 || r.timedOut || r.peakRssMB >= LIMITS.maxRssMB || !(refused || same(r.report));
+      return childFailed(r, LIMITS) || !(refused || same(r.report));
     });
-    expect(bad.map((r) => `${r.name}: status ${r.status} ${r.signal ?? ''} ${r.timedOut ? 'timed out' : ''} rss ${r.peakRssMB.toFixed(0)} MB ${JSON.stringify(r.report)} ${r.stderr.slice(-300)}`)).toEqual([]);
+    expect(bad.map((r) => describeChild(r.name, r))).toEqual([]);
     const byName = new Map(results.map((r) => [r.name, r.report]));
     // The cases the issue names, refused for the right reason.
     expect(byName.get('evidence.logZ = Infinity')).toMatchObject({ code: 'CHECKPOINT_INCONSISTENT', field: 'evidence.logZ' });
