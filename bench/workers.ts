@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
 import { rosenbrock } from '../lib/problems.js';
+import { batchTable } from './batches.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,19 +48,4 @@ for (const w of values.workers.split(',').map(Number)) {
   );
 }
 
-// The batches the likelihood is handed (the same run, whatever evaluates it):
-// with N workers a batch of n takes ⌈n/N⌉ point-times, so N workers can save at most Σn / Σ⌈n/N⌉.
-const sizes: number[] = [];
-await new NestedSampler({
-  logLikelihood: (theta: Float64Array, n: number) => (sizes.push(n), p.logLikelihood(theta, n)),
-  prior: p.prior,
-  nLive: Number(values.nlive),
-  seed: Number(values.seed),
-  flow: { threads: Number(values.threads) },
-  onWarning: () => {},
-}).run();
-const sorted = [...sizes].sort((a, b) => a - b);
-const total = sizes.reduce((a, b) => a + b, 0);
-console.log(`\nBatches handed to the likelihood: ${sizes.length}, median ${sorted[sorted.length >> 1]} points, range ${sorted[0]}–${sorted[sorted.length - 1]}.`);
-console.log('\n| workers N | projected likelihood speed-up Σn / Σ⌈n/N⌉ |\n| --- | --- |');
-for (const N of [2, 4, 8, 16, 32, 64, 128]) console.log(`| ${N} | ${(total / sizes.reduce((a, n) => a + Math.ceil(n / N), 0)).toFixed(1)} |`);
+console.log(await batchTable(p, { nLive: Number(values.nlive), seed: Number(values.seed), threads: Number(values.threads) }, 'workers'));

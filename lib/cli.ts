@@ -21,6 +21,8 @@ import { finishedSummary, writeRunSummary } from './run-summary.js';
 import { importModule, moduleExports } from './sampler/likelihood-module.js';
 import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
 import { VERSION } from './version.js';
+import { mpiLibrary, MpiUnavailableError, openMpiWorld, type MpiWorld } from './mpi/world.js';
+import { serveRank } from './mpi/serve-rank.js';
 
 /** Raised for a bad command line or configuration: exit code 2. */
 class UsageError extends Error {}
@@ -37,6 +39,10 @@ const num = (name: string) => (v: string): number => {
 };
 const intList = (v: string): number[] => v.split(',').map((s) => int('--hidden')(s.trim()));
 const numList = (v: string): number[] => v.split(',').map((s) => num('--reference')(s.trim()));
+
+/** The signals that stop a run cleanly, and the exit code each gives (128 + its number). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const;
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGUSR1: 138 };
 
 interface Model {
   name: string;
@@ -81,7 +87,15 @@ async function loadModel(config: RunConfig): Promise<Model> {
   };
 }
 
-async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }): Promise<number> {
+interface RunFlags {
+  quiet: boolean;
+  json: boolean;
+  resume: boolean;
+  /** Rank 0 of an MPI job: batches are shared with the other ranks. */
+  mpi?: MpiWorld;
+}
+
+async function run(config: RunConfig, flags: RunFlags): Promise<number> {
   const model = await loadModel(config);
   const root = join(config.outputDir, config.fileRoot ?? model.name);
   // Fail on an unwritable output directory before spending any likelihood call.
@@ -105,7 +119,7 @@ async function run(config: RunConfig, flags: { quiet: boolean; json: boolean; re
 }
 
 /** The run after its output directory proved writable: sample, then write the files and print the result. */
-async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boolean; resume: boolean }, model: Model, root: string): Promise<number> {
+async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, root: string): Promise<number> {
   const sampler = new NestedSampler({
     // With workers, each thread loads the module itself.
     logLikelihood: model.module !== undefined && (config.workers ?? 1) > 1 ? { module: model.module } : model.logLikelihood,
@@ -125,6 +139,7 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
     ...(config.maxSeconds !== undefined ? { maxSeconds: config.maxSeconds } : {}),
     ...(config.workers !== undefined && model.module !== undefined ? { workers: config.workers } : {}),
     ...(model.paramNames ? { paramNames: model.paramNames } : {}),
+    ...(flags.mpi ? { mpi: flags.mpi } : {}),
     flow: {
       ...(config.flow.hidden ? { hidden: config.flow.hidden } : {}),
       ...(config.flow.threads ? { threads: config.flow.threads } : {}),
@@ -141,20 +156,20 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
   const resume = flags.resume && existsSync(checkpointPath);
   if (flags.resume && !flags.quiet)
     process.stderr.write(resume ? `nestflow: resuming from ${checkpointPath}\n` : `nestflow: no checkpoint at ${checkpointPath}; starting a new run\n`);
-  // SIGINT / SIGTERM (Slurm's wall-time warning): stop at the end of the
-  // iteration, write the checkpoint, exit 128 + signal number.
+  // SIGINT / SIGTERM (Slurm's wall-time warning) / SIGUSR1 (which mpirun
+  // passes on to every rank, where SIGTERM ends the job within a second):
+  // stop at the end of the iteration, write the checkpoint, exit 128 + signal number.
   const abort = new AbortController();
   let caught: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (caught) process.exit(sig === 'SIGINT' ? 130 : 143); // a second signal: leave now (the last checkpoint stands)
+    if (caught) process.exit(SIGNAL_EXIT[sig] ?? 143); // a second signal: leave now (the last checkpoint stands)
     caught = sig;
     if (!flags.quiet) process.stderr.write(`\nnestflow: ${sig}: finishing this iteration and writing ${checkpointPath}\n`);
     abort.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
 
-  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet, workers: model.module !== undefined ? (config.workers ?? 1) : 1 });
+  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet, workers: model.module !== undefined ? (config.workers ?? 1) : 1, ranks: flags.mpi?.size ?? 1 });
   const onIteration = progress.onIteration;
   let result: NestedSamplingResult;
   try {
@@ -167,13 +182,12 @@ async function runAndWrite(config: RunConfig, flags: { quiet: boolean; json: boo
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
   }
   if (result.stopReason === 'aborted') {
     writeRunSummary(root, { version: VERSION, problem: model.name, status: 'interrupted', ...(caught ? { signal: caught } : {}), nLike: result.nLike, nIterations: result.nIterations, checkpoint: checkpointPath, settings: config });
     if (!flags.quiet) process.stderr.write(`nestflow: checkpoint written to ${checkpointPath}; run the same command with --resume to continue\n`);
-    return caught === 'SIGINT' ? 130 : 143;
+    return SIGNAL_EXIT[caught ?? 'SIGTERM'] ?? 143;
   }
   writePolyChord(result, root, { seed: config.seed });
   // The run is over: every live point is now a dead one.
@@ -199,10 +213,14 @@ function info(): void {
   const { backend, threads } = flow.info;
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const native = loadNative().testing;
+  const mpi = mpiLibrary();
   process.stdout.write(
     `nestflow ${VERSION}\nbackend: ${backend}\nthreads: ${threads}\nCPU: ${cpu} (${cpus().length} logical cores)\n` +
       `CPU features: gemm kernel ${native.gemmKernel}\nnode: ${process.version}\n` +
-      `likelihood workers: 1 by default (the main thread); --workers n runs a module's likelihood on n worker threads (up to ${cpus().length} cores here)\n`,
+      `likelihood workers: 1 by default (the main thread); --workers n runs a module's likelihood on n worker threads (up to ${cpus().length} cores here)\n` +
+      (mpi.library
+        ? `MPI: ${mpi.library} (mpirun -np N nestflow run …: rank 0 samples, the others evaluate the likelihood)\n`
+        : `MPI: none (${mpi.reason})\n`),
   );
 }
 
@@ -268,8 +286,30 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.odeSteps !== undefined) flow.odeSteps = opts.odeSteps;
       if (opts.trainSteps !== undefined) flow.trainSteps = opts.trainSteps;
       raw.flow = flow;
-      const config = validateConfig(raw);
-      exitCode = await run(config, { quiet: Boolean(opts.quiet), json: Boolean(opts.json), resume: Boolean(opts.resume) });
+      const flags = { quiet: Boolean(opts.quiet), json: Boolean(opts.json), resume: Boolean(opts.resume) };
+      // Under mpirun / srun: rank 0 runs the sampler, the other ranks serve
+      // its likelihood batches; every rank finalizes MPI before it exits.
+      let world: MpiWorld | undefined;
+      try {
+        world = openMpiWorld();
+      } catch (err) {
+        if (err instanceof MpiUnavailableError) throw new UsageError(err.message);
+        throw err;
+      }
+      try {
+        if (world && world.rank > 0) {
+          exitCode = await serveRank(world, async () => {
+            const config = validateConfig(raw);
+            const model = await loadModel(config);
+            const workers = config.workers ?? 1;
+            return { logLikelihood: model.module !== undefined && workers > 1 ? { module: model.module } : model.logLikelihood, vectorized: model.vectorized, dim: model.prior.dim, workers };
+          });
+          return;
+        }
+        exitCode = await run(validateConfig(raw), { ...flags, ...(world ? { mpi: world } : {}) });
+      } finally {
+        world?.finalize();
+      }
     });
 
   program

@@ -18,7 +18,7 @@ export function fmt(v: number, digits = 3): string {
 }
 
 /** The progress display of one run: call onIteration after each iteration and stop at the end. */
-export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean; workers?: number }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
+export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean; workers?: number; ranks?: number }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
   const start = performance.now();
   const logTol = Math.log(opts.tolerance);
   const bar =
@@ -34,7 +34,9 @@ export function runProgress(opts: { tolerance: number; nLive: number; quiet: boo
         )
       : undefined;
   // Where the likelihood runs, and how long the last iteration waited on it.
-  const workers = (opts.workers ?? 1) > 1 ? `${opts.workers} workers` : 'main thread';
+  const threads = (opts.workers ?? 1) > 1 ? `${opts.workers} workers` : 'main thread';
+  const ranks = opts.ranks ?? 1;
+  const workers = ranks > 1 ? `${ranks} MPI ranks${(opts.workers ?? 1) > 1 ? ` × ${opts.workers} workers` : ''}` : threads;
   bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: opts.tolerance.toExponential(0), nLike: 0, eff: '-', like: '-', workers, elapsed: 0, etaTime: '-' });
   let nLike = opts.nLive;
   const onIteration = (it: IterationRecord): void => {

@@ -25,11 +25,18 @@ function run(cmd, args) {
 
 const hasCmake = spawnSync('cmake', ['--version'], { stdio: 'ignore' }).status === 0;
 const cuda = process.env.NESTFLOW_CUDA ?? 'AUTO';
+const mpi = process.env.NESTFLOW_MPI ?? 'AUTO';
 if (hasCmake) {
   const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-  if (run(process.execPath, [cmakeJs, 'rebuild', `--CDNESTFLOW_CUDA=${cuda}`])) process.exit(0);
-  if (cuda !== 'OFF' && run(process.execPath, [cmakeJs, 'rebuild', '--CDNESTFLOW_CUDA=OFF'])) {
+  const build = (c, m) => run(process.execPath, [cmakeJs, 'rebuild', `--CDNESTFLOW_CUDA=${c}`, `--CDNESTFLOW_MPI=${m}`]);
+  // Each optional part that fails to build is dropped, never the whole addon.
+  if (build(cuda, mpi)) process.exit(0);
+  if (cuda !== 'OFF' && build('OFF', mpi)) {
     console.warn('nestflow: the CUDA build failed; built the CPU backend only');
+    process.exit(0);
+  }
+  if (mpi !== 'OFF' && build('OFF', 'OFF')) {
+    console.warn('nestflow: the MPI addon failed to build; built without MPI (one process per run)');
     process.exit(0);
   }
   console.warn('nestflow: cmake-js failed; trying node-gyp (CPU only)');

@@ -13,17 +13,36 @@ import Tinypool from 'tinypool';
 import { callLikelihood, LikelihoodError, type BatchLogLikelihood, type PointLogLikelihood } from './likelihood.js';
 import { isLikelihoodModule, loadLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
 import type { SliceResult, WorkerSetup } from './likelihood-worker.js';
+import { acrossRanks } from '../mpi/across-ranks.js';
+import type { MpiWorld } from '../mpi/world.js';
 
 export interface LikelihoodSource {
   /** The checked log-likelihoods of n points θ (row-major). */
   evaluate(theta: Float64Array, n: number): Promise<Float64Array>;
-  /** Threads evaluating the likelihood (1: the main thread). */
+  /** Threads evaluating the likelihood in this process (1: the main thread). */
   readonly workers: number;
+  /** MPI ranks sharing each batch (absent: one process). */
+  readonly ranks?: number;
   close(): Promise<void>;
 }
 
-/** Opens the run's likelihood; `workers` ≥ 2 needs a module (the caller has said so of a function). */
+/**
+ * Opens the run's likelihood; `workers` ≥ 2 needs a module (the caller has
+ * said so of a function). With an MPI world (rank 0), batches are shared
+ * with the other ranks, each evaluating its slice on its own threads.
+ */
 export async function openLikelihood(
+  likelihood: BatchLogLikelihood | PointLogLikelihood | LikelihoodModule,
+  vectorized: boolean,
+  dim: number,
+  workers: number,
+  mpi?: MpiWorld,
+): Promise<LikelihoodSource> {
+  const local = await openLocal(likelihood, vectorized, dim, workers);
+  return mpi && mpi.size > 1 ? acrossRanks(mpi, local, dim) : local;
+}
+
+async function openLocal(
   likelihood: BatchLogLikelihood | PointLogLikelihood | LikelihoodModule,
   vectorized: boolean,
   dim: number,

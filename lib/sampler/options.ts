@@ -8,6 +8,7 @@ import type { Prior } from '../priors.js';
 import { checkNumber, FRACTION, intFrom, POSITIVE, type NumberRule } from '../validate.js';
 import type { BatchLogLikelihood, PointLogLikelihood } from './likelihood.js';
 import { isLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
+import { MpiWorld } from '../mpi/world.js';
 
 /** Flow settings used by the sampler. */
 export interface SamplerFlowOptions {
@@ -43,6 +44,13 @@ export interface NestedSamplerOptions {
    * runs on the main thread (with a warning). Default 1 (the main thread).
    */
   workers?: number;
+  /**
+   * The MPI world of a job launched with `mpirun` / `srun` (from
+   * `openMpiWorld()`), on rank 0: each likelihood batch is shared with the
+   * other ranks, which run `serveLikelihood`. The run is the same whatever
+   * the number of ranks. Default: none (one process).
+   */
+  mpi?: MpiWorld;
   /** The prior, as a unit-hypercube transform (see `priors`). */
   prior: Prior;
   /** `false`: logLikelihood takes one θ and returns a number. Default true. */
@@ -169,6 +177,7 @@ export interface ResolvedOptions {
   logLikelihood: BatchLogLikelihood | PointLogLikelihood | LikelihoodModule;
   /** Worker threads that will evaluate the likelihood (1 for a function). */
   workers: number;
+  mpi: MpiWorld | undefined;
   prior: Prior;
   vectorized: boolean;
   dim: number;
@@ -220,9 +229,15 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
     onWarning(`logLikelihood is a function, which cannot be sent to worker threads: it runs on the main thread (workers: ${workers} ignored). Give it as a module, { module: '/path/to/model.js' }, to use workers.`);
     workers = 1;
   }
+  const mpi = options.mpi;
+  if (mpi !== undefined) {
+    if (!(mpi instanceof MpiWorld)) throw new TypeError('mpi must be the MpiWorld from openMpiWorld()');
+    if (mpi.rank !== 0) throw new RangeError(`mpi: the sampler runs on rank 0, this is rank ${mpi.rank} (other ranks call serveLikelihood)`);
+  }
   return {
     logLikelihood: fn,
     workers,
+    mpi,
     prior,
     vectorized: options.vectorized ?? true,
     dim,

@@ -76,7 +76,7 @@ export class NestedSampler {
   /** Runs to convergence (or a cap) and returns the evidence and posterior. */
   async run(options: RunOptions = {}): Promise<NestedSamplingResult> {
     const o = this.#o;
-    const likelihood = await openLikelihood(o.logLikelihood, o.vectorized, o.dim, o.workers);
+    const likelihood = await openLikelihood(o.logLikelihood, o.vectorized, o.dim, o.workers, o.mpi);
     try {
       return await this.#run(options, likelihood);
     } finally {
