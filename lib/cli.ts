@@ -220,7 +220,7 @@ function info(): void {
       `likelihood workers: 1 by default (the main thread); --workers n runs a module's likelihood on n worker threads (up to ${cpus().length} cores here)\n` +
       (mpi.library
         ? `MPI: ${mpi.library} (mpirun -np N nestflow run …: rank 0 samples, the others evaluate the likelihood)\n`
-        : `MPI: none (${mpi.reason})\n`),
+        : `MPI: none; ${mpi.reason}\n`),
   );
 }
 

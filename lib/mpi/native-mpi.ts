@@ -39,7 +39,7 @@ export function loadNativeMpi(): { addon?: NativeMpi; reason?: string } {
     const message = err instanceof Error ? err.message : String(err);
     cached = {
       reason: /Could not locate the bindings file/.test(message)
-        ? 'this nestflow was built without MPI (no MPI implementation was found when the addon was built; install one, e.g. Debian\'s libopenmpi-dev, then npm run build:native)'
+        ? 'this nestflow was built without MPI: no MPI implementation was found when the addon was built, or NESTFLOW_MPI=OFF; install one (e.g. Debian\'s openmpi-bin and libopenmpi-dev), then npm run build:native'
         : `the MPI addon failed to load: ${message.split('\n')[0]}`,
     };
   }
