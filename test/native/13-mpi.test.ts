@@ -42,7 +42,7 @@ function launch(ranks: number, script: string, args: string[], env: Record<strin
   return done;
 }
 
-const runArgs = (out: string, ...more: string[]) => ['run', '-l', model, '-n', '100', '-s', '7', '--threads', '1', '-o', out, '-q', ...more];
+const runArgs = (out: string, ...more: string[]) => ['run', '-l', model, '-n', '100', '-s', '7', '--threads', '1', '-o', out, ...(more.includes('--progress') ? [] : ['-q']), ...more.filter((m) => m !== '--progress')];
 const deadBirth = (out: string) => readFileSync(join(out, 'worker-model_dead-birth.txt'), 'utf8');
 const summary = (out: string) => JSON.parse(readFileSync(join(out, 'worker-model.json'), 'utf8')) as Record<string, unknown>;
 const waitFor = async (path: string) => {
@@ -80,9 +80,10 @@ describe.skipIf(missing !== undefined)('MPI ranks (mpirun)', () => {
   let serialRun: Promise<Exit> | undefined;
   const serial = () => (serialRun ??= launch(0, cli, runArgs(serialOut, '--json')));
 
-  it('1 process and 3 ranks give the same run bit for bit', async () => {
+  it('1 process and 3 ranks give the same run bit for bit; the progress says where the likelihood ran', async () => {
     const out = mkdtempSync(join(tmpdir(), 'nestflow-mpi-3-'));
-    const [one, three] = [await serial(), await launch(3, cli, runArgs(out, '--json'))];
+    const [one, three] = [await serial(), await launch(3, cli, runArgs(out, '--json', '--progress'))];
+    expect(three.stderr + three.stdout).toMatch(/on 3 MPI ranks/);
     expect(one.status).toBe(0);
     expect(three.status, three.stderr).toBe(0);
     const [a, b] = [JSON.parse(one.stdout) as Record<string, unknown>, JSON.parse(three.stdout) as Record<string, unknown>];
