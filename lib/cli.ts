@@ -21,6 +21,7 @@ import { finishedSummary, writeRunSummary } from './run-summary.js';
 import { importModule, moduleExports } from './sampler/likelihood-module.js';
 import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
 import { VERSION } from './version.js';
+import { formatSummaryTable } from './summary.js';
 import { mpiLibrary, MpiUnavailableError, openMpiWorld, type MpiWorld } from './mpi/world.js';
 import { serveRank } from './mpi/serve-rank.js';
 
@@ -202,7 +203,8 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
       `logZ = ${fmt(result.logZ)} ± ${fmt(result.logZErr)}${refText}\n` +
         `nLike ${result.nLike}, ${result.dead.logL.length} dead points, ${result.nIterations} iterations, ESS ${result.ess.toFixed(0)}, ` +
         `H ${fmt(result.information, 2)} nats, insertion KS p ${fmt(result.insertionPValue, 2)}, ${(result.timings.total / 1000).toFixed(1)} s (${result.stopReason})\n` +
-        `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json, .checkpoint}\n`,
+        `written: ${root}{_dead-birth.txt, .txt, _equal_weights.txt, .paramnames, .stats, .json, .checkpoint}\n\n` +
+        `${formatSummaryTable(result.parameters)}\n`,
     );
   }
   return 0;
@@ -310,6 +312,27 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         world?.finalize();
       }
+    });
+
+  program
+    .command('summary')
+    .description('log Z and each parameter\'s posterior (mean, sd, median, 68% and 95% intervals) of a run written by nestflow or PolyChord')
+    .argument('<root>', 'the run\'s file root, e.g. chains/rosenbrock (reads <root>_dead-birth.txt, .paramnames, .json)')
+    .option('--json', 'print the summary as one JSON line')
+    .action(async (root: string, opts: Record<string, unknown>) => {
+      if (!existsSync(`${root}_dead-birth.txt`)) throw new UsageError(`no run at ${root}: ${root}_dead-birth.txt does not exist`);
+      const { loadRun } = await import('./plot/run.js');
+      const run = loadRun(root);
+      const facts = { root, logZ: run.logZ, logZErr: run.logZErr, logZSource: run.logZSource, nLike: Number.isFinite(run.nLike) ? run.nLike : null, nDead: run.logL.length, ess: run.ess, parameters: run.parameters };
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(facts) + '\n');
+        return;
+      }
+      const source = run.logZSource === 'run' ? 'as the run reported it' : 'recomputed from the files';
+      process.stdout.write(
+        `${root}: log Z = ${fmt(run.logZ)} ± ${fmt(run.logZErr)} (${source}); ${run.logL.length} dead points, ESS ${run.ess.toFixed(0)}` +
+          `${Number.isFinite(run.nLike) ? `, ${run.nLike} likelihood calls` : ''}\n\n${formatSummaryTable(run.parameters)}\n`,
+      );
     });
 
   program

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { computeEvidence, type Evidence } from './evidence.js';
 import { readPolyChord, RunFileError, writePolyChord, type PolyChordRun } from './output.js';
 import { readRunSummary, writeRunSummary } from './run-summary.js';
+import { summarizePosterior } from './summary.js';
 import { VERSION } from './version.js';
 
 /** Runs merged: the combined dead points, their evidence, and where they came from. */
@@ -99,6 +100,7 @@ export function writeMergedRun(m: MergedRun, root: string): string[] {
     nDead: m.logL.length,
     ess: e.ess,
     information: Number.isFinite(e.information) ? e.information : null,
+    parameters: summarizePosterior(m.theta, e.logWeight, m.logL, m.dim, m.paramNames),
   });
   return [...written, `${root}.json`];
 }

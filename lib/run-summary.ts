@@ -15,6 +15,18 @@ import { VERSION } from './version.js';
 
 const num = z.number().nullable();
 
+/** A parameter's posterior summary (lib/summary.ts), as `<root>.json` keeps it. */
+export const ParameterSummarySchema = z.object({
+  name: z.string(),
+  label: z.string().optional(),
+  mean: z.number(),
+  sd: z.number(),
+  median: z.number(),
+  ci68: z.tuple([z.number(), z.number()]),
+  ci95: z.tuple([z.number(), z.number()]),
+  maxLogL: z.number(),
+});
+
 /** The per-iteration fields a summary keeps (what the diagnostics plot). */
 export const SummaryIterationSchema = z.object({
   iteration: z.number(),
@@ -60,6 +72,8 @@ export const RunSummarySchema = z.discriminatedUnion('status', [
     counts: RunCountsSchema,
     warnings: z.array(z.string()),
     seed: z.number(),
+    /** Absent in files written before nestflow 0.1.0 had summaries. */
+    parameters: z.array(ParameterSummarySchema).optional(),
     iterations: z.array(SummaryIterationSchema),
   }),
   // Runs merged by `nestflow merge` (mergeRuns): no iterations of its own.
@@ -75,6 +89,7 @@ export const RunSummarySchema = z.discriminatedUnion('status', [
     nDead: z.number(),
     ess: z.number(),
     information: num,
+    parameters: z.array(ParameterSummarySchema).optional(),
   }),
 ]);
 /** What `<root>.json` holds, by `status`. */
@@ -125,6 +140,7 @@ export function finishedSummary(
     warnings: r.warnings,
     seed: run.seed,
     settings: run.settings,
+    parameters: r.parameters,
     iterations: r.iterations.map(summaryIteration),
   };
 }

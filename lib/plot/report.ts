@@ -31,7 +31,7 @@ export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: str
   const s = run.summary?.status === 'finished' ? run.summary : undefined;
   const ref = run.referenceLogZ;
   const rows: Array<[string, string]> = [
-    ['log Z', `${fmt(run.logZ)} ± ${fmt(run.logZErr)}`],
+    ['log Z', `${fmt(run.logZ)} ± ${fmt(run.logZErr)}${run.logZSource === 'recomputed' ? ' (recomputed from the files)' : ''}`],
     ...(Number.isFinite(ref) ? [['reference log Z', `${fmt(ref)} (Δ = ${fmt(run.logZ - ref)} = ${fmt((run.logZ - ref) / run.logZErr, 2)} σ)`] as [string, string]] : []),
     ['likelihood calls', fmt(run.nLike)],
     ['dead points', fmt(run.logL.length)],
@@ -47,6 +47,10 @@ export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: str
     const t = s.timingsMs;
     rows.push(['time (train / sample / likelihood)', `${fmt(t.train / 1000, 1)} / ${fmt(t.sample / 1000, 1)} / ${fmt(t.likelihood / 1000, 1)} s`]);
   }
+  const paramRows = run.parameters
+    .map((p) => `<tr><td>${escapeHtml(p.name)}</td><td>${fmt(p.mean, 4)}</td><td>${fmt(p.sd, 4)}</td><td>${fmt(p.median, 4)}</td><td>[${fmt(p.ci68[0], 4)}, ${fmt(p.ci68[1], 4)}]</td><td>[${fmt(p.ci95[0], 4)}, ${fmt(p.ci95[1], 4)}]</td><td>${fmt(p.maxLogL, 4)}</td></tr>`)
+    .join('\n');
+  const parameters = `<h2>Parameters</h2><table class="parameters"><thead><tr><th>parameter</th><th>mean</th><th>sd</th><th>median</th><th>68% interval</th><th>95% interval</th><th>at max log L</th></tr></thead><tbody>\n${paramRows}\n</tbody></table>`;
   const note = run.source === 'polychord-files' ? '<p class="note">Read from PolyChord-layout files without nestflow\'s <code>.json</code>: the evidence is recomputed from <code>_dead-birth.txt</code>, and per-iteration diagnostics are not available.</p>' : '';
   const settings = run.summary ? `<h2>Settings</h2><pre>${escapeHtml(JSON.stringify(run.summary.settings, null, 2))}</pre>` : '';
   const figs = figures.map((f) => `<section class="figure" id="${f.id}"><h2>${escapeHtml(f.title)}</h2>${f.svg}</section>`).join('\n');
@@ -56,13 +60,14 @@ export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: str
 body { font-family: 'DejaVu Sans', system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { padding: 0.25em 0.9em; border-bottom: 1px solid #ddd; text-align: left; }
 td:first-child { color: #555; } .figure svg { max-width: 100%; height: auto; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
-.note { color: #8a4b00; }
+.note { color: #8a4b00; } table.parameters td, table.parameters th { text-align: right; font-variant-numeric: tabular-nums; } table.parameters td:first-child, table.parameters th:first-child { text-align: left; }
 </style></head>
 <body>
 <h1>${escapeHtml(basename(run.root))}</h1>
 <p>Run files: <code>${escapeHtml(run.root)}</code>${run.source === 'nestflow' ? ` (nestflow ${escapeHtml(run.summary?.version ?? '')})` : ' (PolyChord layout)'}</p>
 ${note}
 <table><tbody>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>
+${parameters}
 ${figs}
 ${settings}
 </body></html>

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readPolyChord } from '../output.js';
 import { readRunSummary, type RunSummary, type SummaryIteration } from '../run-summary.js';
+import { summarizePosterior, type ParameterSummary } from '../summary.js';
 
 /** The per-iteration fields the diagnostics use (a summary's, with NaN where the file has null). */
 export type PlotIteration = { [K in keyof SummaryIteration]: number };
@@ -24,8 +25,13 @@ export interface PlotRun {
   logX: Float64Array;
   /** Normalised log posterior weights. */
   logWeight: Float64Array;
+  /** The run's own log Z ± error (from `<root>.json`), else recomputed from the files. */
   logZ: number;
   logZErr: number;
+  /** Where logZ and logZErr come from. */
+  logZSource: 'run' | 'recomputed';
+  /** Each parameter's posterior summary. */
+  parameters: ParameterSummary[];
   ess: number;
   information: number;
   /** From `.stats` or `<root>.json`, NaN when neither says. */
@@ -54,19 +60,25 @@ export function loadRun(root: string): PlotRun {
     return out;
   });
   const ref = finished?.referenceLogZ ?? (summary?.status === 'merged' ? summary.referenceLogZ : undefined);
+  // One log Z ± error per run: the run's own where it has one (its error
+  // came from its own simulations), so the plot says what the CLI said.
+  const own = summary?.status === 'finished' || summary?.status === 'merged' ? summary : undefined;
+  const shownLabels = run.paramNames.map((n, j) => labels[j] ?? n);
   return {
     root,
     source: summary ? 'nestflow' : 'polychord-files',
     dim: run.dim,
     paramNames: run.paramNames,
-    labels: run.paramNames.map((n, j) => labels[j] ?? n),
+    labels: shownLabels,
     theta: run.theta,
     logL: run.logL,
     logLBirth: run.logLBirth,
     logX: run.evidence.logX,
     logWeight: run.evidence.logWeight,
-    logZ: run.evidence.logZ,
-    logZErr: run.evidence.logZErr,
+    logZ: own ? own.logZ : run.evidence.logZ,
+    logZErr: own ? own.logZErr : run.evidence.logZErr,
+    logZSource: own ? 'run' : 'recomputed',
+    parameters: summarizePosterior(run.theta, run.evidence.logWeight, run.logL, run.dim, run.paramNames, shownLabels.map((l, j) => (l !== run.paramNames[j] ? l : ''))),
     ess: run.evidence.ess,
     information: run.evidence.information,
     nLike,

@@ -4,6 +4,7 @@
  */
 import { computeEvidence, equalWeightIndices } from '../evidence.js';
 import { runInsertionPValue } from './insertion.js';
+import { summarizePosterior, type ParameterSummary } from '../summary.js';
 import type { ResolvedOptions } from './options.js';
 import type { IterationRecord, RunCounts, RunTimings, StopReason } from './records.js';
 import type { RunState } from './state.js';
@@ -44,6 +45,8 @@ export interface NestedSamplingResult {
   counts: RunCounts;
   /** Milliseconds spent. */
   timings: RunTimings;
+  /** Each parameter's posterior: mean, sd, median, 68% and 95% intervals, value at the highest logL. */
+  parameters: ParameterSummary[];
   /** Equal-weight posterior samples (systematic resampling), row-major [n × dim]. Default n: ESS. */
   posteriorSamples(n?: number): Float64Array;
 }
@@ -84,6 +87,7 @@ export function finishRun(state: RunState, o: ResolvedOptions, mNominal: number,
     warnings: state.warnings,
     counts: state.counts,
     timings: state.timings,
+    parameters: summarizePosterior(theta, ev.logWeight, logL, dim, o.paramNames),
     posteriorSamples(n?: number): Float64Array {
       return equalWeightSamples(theta, ev.logWeight, dim, n ?? Math.max(1, Math.floor(ev.ess)), resampleSeed);
     },
