@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, readConfigFile, validateConfig, type RunConfig } from './config.js';
@@ -67,7 +67,8 @@ async function loadModel(config: RunConfig): Promise<Model> {
   try {
     mod = await importModule(path);
   } catch (err) {
-    throw new Error(`cannot load likelihood module ${config.likelihood}: ${(err as Error).message}`);
+    // A module that does not load (syntax error, a bad prior at import) is the user's input: exit 2.
+    throw new UsageError(`cannot load likelihood module ${config.likelihood}: ${(err as Error).message}`);
   }
   const m = moduleExports(mod);
   if (typeof m.logLikelihood !== 'function') throw new UsageError(`likelihood module ${config.likelihood} must export a function logLikelihood`);
@@ -264,6 +265,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print one JSON summary line at the end')
     .action(async (opts: Record<string, unknown>) => {
       const raw: Record<string, unknown> = opts.config ? readConfigFile(String(opts.config)) : {};
+      // A relative module path in a config file means relative to that file (a flag's, to the working directory).
+      if (opts.config && typeof raw.likelihood === 'string' && !isAbsolute(raw.likelihood)) raw.likelihood = join(dirname(String(opts.config)), raw.likelihood);
       const set = (key: string, value: unknown): void => {
         if (value !== undefined) raw[key] = value;
       };

@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { BatchLogLikelihood, PointLogLikelihood } from './likelihood.js';
+import { resolveNestflowFromAnywhere } from './self-resolve.js';
 
 /** Where a likelihood lives: a module path (JavaScript or TypeScript) and the export to call. */
 export interface LikelihoodModule {
@@ -27,6 +28,7 @@ export function isLikelihoodModule(v: unknown): v is LikelihoodModule {
 
 /** Imports a module by path: TypeScript through tsx, JavaScript directly. */
 export async function importModule(path: string): Promise<Record<string, unknown>> {
+  resolveNestflowFromAnywhere();
   const url = pathToFileURL(resolve(path)).href;
   if (/\.[cm]?ts$/.test(path)) {
     const { tsImport } = await import('tsx/esm/api');

@@ -38,8 +38,13 @@ export async function callLikelihood(
   } catch (err) {
     throw new LikelihoodError('LIKELIHOOD_THREW', `logLikelihood threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<unknown>).length !== 'number')
-    throw new LikelihoodError('LIKELIHOOD_TYPE', `logLikelihood must return an array of ${n} numbers (Float64Array or number[]), got ${values === null ? 'null' : typeof values}`);
+  if (values === null || typeof values !== 'object' || typeof (values as ArrayLike<unknown>).length !== 'number') {
+    const perPoint =
+      typeof values === 'number'
+        ? ': it looks like a per-point function (theta) => number — export `vectorized = false` from its module (or pass `vectorized: false` to NestedSampler), or take (theta, n) and return n values'
+        : '';
+    throw new LikelihoodError('LIKELIHOOD_TYPE', `logLikelihood must return an array of ${n} numbers (Float64Array or number[]), got ${values === null ? 'null' : typeof values}${perPoint}`);
+  }
   if (values.length !== n) throw new LikelihoodError('LIKELIHOOD_LENGTH', `logLikelihood returned ${values.length} values for ${n} points`);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
