@@ -4,7 +4,7 @@
  * evaluate theirs, and the values are put back in row order — so the run is
  * the same, bit for bit, whatever the number of ranks.
  */
-import type { LikelihoodSource } from '../sampler/likelihood-source.js';
+import type { LikelihoodSource } from '../sampler/likelihood.js';
 import { decodeRankError, MPI_TAGS, rankError, type RankError } from './messages.js';
 import type { MpiWorld } from './world.js';
 

@@ -10,21 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
-import { callLikelihood, LikelihoodError, type BatchLogLikelihood, type PointLogLikelihood } from './likelihood.js';
+import { callLikelihood, LikelihoodError, type BatchLogLikelihood, type LikelihoodSource, type PointLogLikelihood } from './likelihood.js';
+
+export type { LikelihoodSource } from './likelihood.js';
 import { isLikelihoodModule, loadLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
 import type { SliceResult, WorkerSetup } from './likelihood-worker.js';
 import { acrossRanks } from '../mpi/across-ranks.js';
 import type { MpiWorld } from '../mpi/world.js';
 
-export interface LikelihoodSource {
-  /** The checked log-likelihoods of n points θ (row-major). */
-  evaluate(theta: Float64Array, n: number): Promise<Float64Array>;
-  /** Threads evaluating the likelihood in this process (1: the main thread). */
-  readonly workers: number;
-  /** MPI ranks sharing each batch (absent: one process). */
-  readonly ranks?: number;
-  close(): Promise<void>;
-}
 
 /**
  * Opens the run's likelihood; `workers` ≥ 2 needs a module (the caller has

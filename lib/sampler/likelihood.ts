@@ -70,3 +70,14 @@ export interface Evaluated {
 
 /** Maps unit-cube points through the prior and evaluates them; counts calls and time into `counters`. */
 export type Evaluate = (u: Float64Array, n: number) => Promise<Evaluated>;
+
+/** Where a run's likelihood is evaluated (likelihood-source.ts opens one). */
+export interface LikelihoodSource {
+  /** The checked log-likelihoods of n points θ (row-major). */
+  evaluate(theta: Float64Array, n: number): Promise<Float64Array>;
+  /** Threads evaluating the likelihood in this process (1: the main thread). */
+  readonly workers: number;
+  /** MPI ranks sharing each batch (absent: one process). */
+  readonly ranks?: number;
+  close(): Promise<void>;
+}
