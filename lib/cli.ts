@@ -158,6 +158,7 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
   const resume = flags.resume && existsSync(checkpointPath);
   if (flags.resume && !flags.quiet)
     process.stderr.write(resume ? `nestflow: resuming from ${checkpointPath}\n` : `nestflow: no checkpoint at ${checkpointPath}; starting a new run\n`);
+  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet, workers: model.module !== undefined ? (config.workers ?? 1) : 1, ranks: flags.mpi?.size ?? 1 });
   // SIGINT / SIGTERM (Slurm's wall-time warning) / SIGUSR1 (which mpirun
   // passes on to every rank, where SIGTERM ends the job within a second):
   // stop at the end of the iteration, write the checkpoint, exit 128 + signal number.
@@ -166,12 +167,12 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
   const onSignal = (sig: NodeJS.Signals): void => {
     if (caught) process.exit(SIGNAL_EXIT[sig] ?? 143); // a second signal: leave now (the last checkpoint stands)
     caught = sig;
+    progress.stop(); // the bar must not be redrawn under the message
     if (!flags.quiet) process.stderr.write(`\nnestflow: ${sig}: finishing this iteration and writing ${checkpointPath}\n`);
     abort.abort();
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
 
-  const progress = runProgress({ tolerance: config.tolerance, nLive: config.nLive, quiet: flags.quiet, workers: model.module !== undefined ? (config.workers ?? 1) : 1, ranks: flags.mpi?.size ?? 1 });
   const onIteration = progress.onIteration;
   let result: NestedSamplingResult;
   try {

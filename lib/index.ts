@@ -11,6 +11,7 @@ export type {
   IterationRecord,
   DeadPoints,
   RunOptions,
+  RunProgress,
   StopReason,
   SamplerFlowOptions,
   BatchLogLikelihood,

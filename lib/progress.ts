@@ -4,12 +4,15 @@
  * iteration in a batch log, nothing with --quiet.
  */
 import cliProgress from 'cli-progress';
-import type { IterationRecord } from './sampler/index.js';
+import type { IterationRecord, RunProgress } from './sampler/index.js';
 
-/** e^logValue for display, without overflowing to Infinity. */
+/** e^logValue for display; beyond 1e±99 only the bound (early in a run the evidence left is astronomically many times what was found). */
 export function fmtExp(logValue: number): string {
   const log10 = logValue / Math.LN10;
-  return Math.abs(log10) < 300 ? Math.exp(logValue).toExponential(1) : `1e${log10 >= 0 ? '+' : ''}${log10.toFixed(0)}`;
+  if (Number.isNaN(log10)) return 'NaN';
+  if (log10 > 99) return '>1e+99';
+  if (log10 < -99) return '<1e-99';
+  return Math.exp(logValue).toExponential(1);
 }
 
 /** A number with fixed digits, or its name when not finite. */
@@ -18,8 +21,12 @@ export function fmt(v: number, digits = 3): string {
 }
 
 /** The progress display of one run: call onIteration after each iteration and stop at the end. */
-export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean; workers?: number; ranks?: number }): { onIteration: (it: IterationRecord) => void; stop: () => void } {
-  const start = performance.now();
+export function runProgress(opts: { tolerance: number; nLive: number; quiet: boolean; workers?: number; ranks?: number }): {
+  onIteration: (it: IterationRecord, totals: RunProgress) => void;
+  /** Stops the display for good (before a last message, e.g. on a signal). */
+  stop: () => void;
+} {
+  let stopped = false;
   const logTol = Math.log(opts.tolerance);
   const bar =
     process.stderr.isTTY && !opts.quiet
@@ -38,15 +45,16 @@ export function runProgress(opts: { tolerance: number; nLive: number; quiet: boo
   const ranks = opts.ranks ?? 1;
   const workers = ranks > 1 ? `${ranks} MPI ranks${(opts.workers ?? 1) > 1 ? ` × ${opts.workers} workers` : ''}` : threads;
   bar?.start(1000, 0, { iteration: 0, logZ: '-', err: '-', left: '-', tol: opts.tolerance.toExponential(0), nLike: 0, eff: '-', like: '-', workers, elapsed: 0, etaTime: '-' });
-  let nLike = opts.nLive;
-  const onIteration = (it: IterationRecord): void => {
-    nLike += it.likelihoodCalls;
+  const onIteration = (it: IterationRecord, totals: RunProgress): void => {
+    if (stopped) return;
+    // The run's totals, a resumed run's earlier part included.
+    const nLike = totals.nLike;
     // Progress: compression done against done + still needed; once the
     // likelihood has saturated, each nat of log X removes a nat of the
     // remaining-evidence ratio, so (log ratio − log tolerance) bounds what is left.
     const needed = Math.max(0, it.logRemaining - logTol);
     const frac = Number.isFinite(needed) ? -it.logX / (-it.logX + needed) : 0;
-    const elapsed = (performance.now() - start) / 1000;
+    const elapsed = totals.elapsedMs / 1000;
     const eta = frac > 0.02 ? (elapsed * (1 - frac)) / frac : NaN;
     if (bar) {
       bar.update(Math.round(frac * 1000), {
@@ -67,5 +75,11 @@ export function runProgress(opts: { tolerance: number; nLive: number; quiet: boo
       );
     }
   };
-  return { onIteration, stop: () => bar?.stop() };
+  return {
+    onIteration,
+    stop: () => {
+      if (!stopped) bar?.stop();
+      stopped = true;
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /** The nested sampler: the class, its options, results and errors. */
 export { NestedSampler } from './sampler.js';
-export type { RunOptions } from './sampler.js';
+export type { RunOptions, RunProgress } from './sampler.js';
 export { SAMPLER_DEFAULTS } from './options.js';
 export type { NestedSamplerOptions, SamplerFlowOptions } from './options.js';
 export { LikelihoodError } from './likelihood.js';

@@ -25,10 +25,18 @@ import type { IterationRecord, StopReason } from './records.js';
 import { finishRun, type NestedSamplingResult } from './result.js';
 import { newRunState, type RunState } from './state.js';
 
+/** A run's totals after an iteration: what a resumed run had before included. */
+export interface RunProgress {
+  /** Likelihood calls so far. */
+  nLike: number;
+  /** Milliseconds of the run so far. */
+  elapsedMs: number;
+}
+
 /** Options of {@link NestedSampler.run}. */
 export interface RunOptions {
-  /** Called after every iteration. */
-  onIteration?: (record: IterationRecord) => void;
+  /** Called after every iteration, with the run's totals so far (a resumed run's included). */
+  onIteration?: (record: IterationRecord, totals: RunProgress) => void;
   /** Called after every iteration with the live points (θ row-major, logL, birth contours), e.g. to write `_phys_live-birth.txt`. */
   onLive?: (live: { theta: Float64Array; logL: Float64Array; logLBirth: Float64Array }) => void;
   /** Aborts between iterations; the result so far is returned (stopReason 'aborted'). */
@@ -125,7 +133,7 @@ export class NestedSampler {
           break;
         }
         const record = await this.#iterate(state, kill, evaluate, warn);
-        options.onIteration?.(record);
+        options.onIteration?.(record, { nLike: state.nLike, elapsedMs: performance.now() - start });
         options.onLive?.({ theta: state.live.theta, logL: state.live.logL, logLBirth: state.live.birth });
         state.iteration++;
       }

@@ -183,6 +183,9 @@ describe('nestflow run: SIGTERM, checkpoint and --resume (subprocess)', () => {
     const got = JSON.parse(resumed.stdout.trim()) as { logZ: number; nLike: number };
     expect(got.nLike).toBe(expected.nLike);
     expect(got.logZ).toBe(expected.logZ);
+    // The progress counts the whole run, not just the part after the resume.
+    const last = resumed.stderr.split('\n').filter((l) => /^it \d+ /.test(l)).pop()!;
+    expect(Number(/ nLike (\d+) /.exec(last)![1])).toBe(expected.nLike);
     expect(readFileSync(join(out, 'gaussian-2d_dead-birth.txt'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'gaussian-2d_dead-birth.txt'), 'utf8'));
   }, 240_000);
 });
