@@ -7,26 +7,23 @@
  */
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, readConfigFile, validateConfig, type RunConfig } from './config.js';
 import { Flow, FLOW_DEFAULTS } from './flow.js';
 import { loadNative } from './native.js';
 import { writeLivePoints, writePolyChord } from './output.js';
-import type { Prior } from './priors.js';
-import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
+import { BUILTIN_PROBLEMS } from './problems.js';
 import { fmt, runProgress } from './progress.js';
 import { finishedSummary, writeRunSummary } from './run-summary.js';
-import { importModule, moduleExports } from './sampler/likelihood-module.js';
-import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type BatchLogLikelihood, type NestedSamplingResult, type PointLogLikelihood } from './sampler/index.js';
+import { CHECKPOINT_DEFAULTS, NestedSampler, SAMPLER_DEFAULTS, type NestedSamplingResult } from './sampler/index.js';
 import { VERSION } from './version.js';
+import { loadModel, UsageError, type Model } from './model-module.js';
 import { formatSummaryTable } from './summary.js';
 import { mpiLibrary, MpiUnavailableError, openMpiWorld, type MpiWorld } from './mpi/world.js';
 import { serveRank } from './mpi/serve-rank.js';
 
-/** Raised for a bad command line or configuration: exit code 2. */
-class UsageError extends Error {}
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -44,50 +41,6 @@ const numList = (v: string): number[] => v.split(',').map((s) => num('--referenc
 /** The signals that stop a run cleanly, and the exit code each gives (128 + its number). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const;
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143, SIGUSR1: 138 };
-
-interface Model {
-  name: string;
-  /** The module's path (a built-in problem has none). */
-  module?: string;
-  logLikelihood: BatchLogLikelihood | PointLogLikelihood;
-  vectorized: boolean;
-  prior: Prior;
-  paramNames?: string[];
-  referenceLogZ?: number;
-}
-
-async function loadModel(config: RunConfig): Promise<Model> {
-  if (config.problem !== undefined) {
-    const p = BUILTIN_PROBLEMS[config.problem as BuiltinProblemName](config.dim ?? 2);
-    return { name: p.name, logLikelihood: p.logLikelihood, vectorized: true, prior: p.prior, referenceLogZ: p.logZ };
-  }
-  const path = resolve(config.likelihood!);
-  if (!existsSync(path)) throw new UsageError(`likelihood module ${config.likelihood} does not exist`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = await importModule(path);
-  } catch (err) {
-    // A module that does not load (syntax error, a bad prior at import) is the user's input: exit 2.
-    throw new UsageError(`cannot load likelihood module ${config.likelihood}: ${(err as Error).message}`);
-  }
-  const m = moduleExports(mod);
-  if (typeof m.logLikelihood !== 'function') throw new UsageError(`likelihood module ${config.likelihood} must export a function logLikelihood`);
-  const prior = m.prior as Prior | undefined;
-  if (!prior || typeof prior.transform !== 'function' || typeof prior.dim !== 'number')
-    throw new UsageError(`likelihood module ${config.likelihood} must export a prior (e.g. priors.uniform(lower, upper))`);
-  if (config.dim !== undefined && config.dim !== prior.dim)
-    throw new UsageError(`dim is ${config.dim} but the module's prior has dim ${prior.dim}`);
-  const paramNames = Array.isArray(m.paramNames) ? (m.paramNames as unknown[]).map(String) : undefined;
-  const base = config.likelihood!.replace(/^.*[/\\]/, '').replace(/\.[^.]+$/, '');
-  return {
-    name: base,
-    module: path,
-    logLikelihood: m.logLikelihood as BatchLogLikelihood,
-    vectorized: m.vectorized !== false,
-    prior,
-    paramNames,
-  };
-}
 
 interface RunFlags {
   quiet: boolean;
@@ -124,7 +77,7 @@ async function run(config: RunConfig, flags: RunFlags): Promise<number> {
 async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, root: string): Promise<number> {
   const sampler = new NestedSampler({
     // With workers, each thread loads the module itself.
-    logLikelihood: model.module !== undefined && (config.workers ?? 1) > 1 ? { module: model.module } : model.logLikelihood,
+    logLikelihood: model.module !== undefined && (config.workers ?? 1) > 1 ? { module: model.module, options: model.setupOptions ?? {} } : model.logLikelihood,
     vectorized: model.vectorized,
     prior: model.prior,
     nLive: config.nLive,
@@ -141,6 +94,7 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
     ...(config.maxSeconds !== undefined ? { maxSeconds: config.maxSeconds } : {}),
     ...(config.workers !== undefined && model.module !== undefined ? { workers: config.workers } : {}),
     ...(model.paramNames ? { paramNames: model.paramNames } : {}),
+    ...(model.derived ? { derived: model.derived, derivedNames: model.derivedNames! } : {}),
     ...(flags.mpi ? { mpi: flags.mpi } : {}),
     flow: {
       ...(config.flow.hidden ? { hidden: config.flow.hidden } : {}),
@@ -192,7 +146,7 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
     if (!flags.quiet) process.stderr.write(`nestflow: checkpoint written to ${checkpointPath}; run the same command with --resume to continue\n`);
     return SIGNAL_EXIT[caught ?? 'SIGTERM'] ?? 143;
   }
-  writePolyChord(result, root, { seed: config.seed });
+  writePolyChord(result, root, { seed: config.seed, ...(model.labels ? { latex: model.labels } : {}) });
   // The run is over: every live point is now a dead one.
   rmSync(`${root}_phys_live-birth.txt`, { force: true });
   const s = finishedSummary(result, { problem: model.name, root, seed: config.seed, settings: config, ...(model.referenceLogZ !== undefined ? { referenceLogZ: model.referenceLogZ } : {}) });
@@ -244,7 +198,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'YAML or JSON configuration (flags override it)')
     .addOption(new Option('-p, --problem <name>', 'built-in problem').choices(Object.keys(BUILTIN_PROBLEMS)))
     .option('-d, --dim <n>', 'dimension of a built-in problem', int('--dim'))
-    .option('-l, --likelihood <module>', 'module (.js, .mjs or .ts) exporting logLikelihood and prior (and paramNames, vectorized)')
+    .option('-l, --likelihood <module>', 'module (.js, .mjs or .ts) exporting logLikelihood and prior (and paramNames, paramLabels, vectorized, setup, derived with derivedNames)')
+    .option('--data <file>', 'a data file for the module: its setup(options) export gets the path as options.data')
     .option('-n, --nlive <n>', `live points (default ${SAMPLER_DEFAULTS.nLive})`, int('--nlive'))
     .option('-s, --seed <n>', `seed (default ${SAMPLER_DEFAULTS.seed})`, int('--seed'))
     .option('-t, --tolerance <x>', `stop when the live points hold less than this fraction of Z (default ${SAMPLER_DEFAULTS.tolerance})`, num('--tolerance'))
@@ -267,13 +222,15 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (opts: Record<string, unknown>) => {
       const raw: Record<string, unknown> = opts.config ? readConfigFile(String(opts.config)) : {};
       // A relative module path in a config file means relative to that file (a flag's, to the working directory).
-      if (opts.config && typeof raw.likelihood === 'string' && !isAbsolute(raw.likelihood)) raw.likelihood = join(dirname(String(opts.config)), raw.likelihood);
+      for (const key of ['likelihood', 'data'])
+        if (opts.config && typeof raw[key] === 'string' && !isAbsolute(raw[key])) raw[key] = join(dirname(String(opts.config)), raw[key]);
       const set = (key: string, value: unknown): void => {
         if (value !== undefined) raw[key] = value;
       };
       set('problem', opts.problem);
       set('dim', opts.dim);
       set('likelihood', opts.likelihood);
+      set('data', opts.data);
       set('nLive', opts.nlive);
       set('seed', opts.seed);
       set('tolerance', opts.tolerance);
@@ -308,7 +265,7 @@ export async function main(argv: string[]): Promise<number> {
             const config = validateConfig(raw);
             const model = await loadModel(config);
             const workers = config.workers ?? 1;
-            return { logLikelihood: model.module !== undefined && workers > 1 ? { module: model.module } : model.logLikelihood, vectorized: model.vectorized, dim: model.prior.dim, workers };
+            return { logLikelihood: model.module !== undefined && workers > 1 ? { module: model.module, options: model.setupOptions ?? {} } : model.logLikelihood, vectorized: model.vectorized, dim: model.prior.dim, workers };
           });
           return;
         }

@@ -18,6 +18,10 @@ export const RunConfigSchema = z
     problem: z.enum(Object.keys(BUILTIN_PROBLEMS) as [string, ...string[]]).optional(),
     dim: positiveInt.optional(),
     likelihood: z.string().min(1).optional(),
+    /** A data file for the module's setup (`options.data`, an absolute path). */
+    data: z.string().min(1).optional(),
+    /** Options for the module's setup(options). */
+    model: z.record(z.string(), z.unknown()).optional(),
     nLive: zodNumber(R.nLive).default(SAMPLER_DEFAULTS.nLive),
     seed: zodNumber(R.seed).default(SAMPLER_DEFAULTS.seed),
     tolerance: zodNumber(R.tolerance).default(SAMPLER_DEFAULTS.tolerance),
@@ -53,6 +57,8 @@ export const RunConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['likelihood'], message: 'give either problem or likelihood, not both' });
     if ((c.problem === 'gaussian' || c.problem === 'rosenbrock' || c.problem === 'mixture') && c.dim === undefined)
       ctx.addIssue({ code: 'custom', path: ['dim'], message: `required by problem ${c.problem}` });
+    if (c.problem !== undefined && (c.data !== undefined || c.model !== undefined))
+      ctx.addIssue({ code: 'custom', path: [c.data !== undefined ? 'data' : 'model'], message: 'applies to a likelihood module, not a built-in problem' });
     if (c.problem === 'rosenbrock' && c.dim !== undefined && c.dim < 2)
       ctx.addIssue({ code: 'custom', path: ['dim'], message: 'rosenbrock needs dim ≥ 2' });
   });

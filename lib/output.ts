@@ -74,7 +74,7 @@ export function writeLivePoints(root: string, live: BirthDeathPoints, dim: numbe
 
 /** Options of {@link writePolyChord}. */
 export interface WriteOptions {
-  /** LaTeX labels for `.paramnames` (default: the names). */
+  /** LaTeX labels for `.paramnames`, parameters then derived ones (default: the names). */
   latex?: string[];
   /** Seed of the equal-weight resampling (default 0). */
   seed?: number;
@@ -84,8 +84,22 @@ export interface WriteOptions {
 
 /** What {@link writePolyChord} needs of a run (a sampler's result, or merged runs). */
 export type PolyChordWritable = Pick<NestedSamplingResult, 'dim' | 'paramNames' | 'logZ' | 'logZErr' | 'ess' | 'nLike'> & {
-  dead: Pick<NestedSamplingResult['dead'], 'theta' | 'logL' | 'logLBirth' | 'logWeight'>;
+  dead: Pick<NestedSamplingResult['dead'], 'theta' | 'logL' | 'logLBirth' | 'logWeight'> & { derived?: Float64Array };
+  /** Derived parameters, written after the parameters (`name*` in `.paramnames`). */
+  derivedNames?: string[];
 };
+
+/** θ with each point's derived values appended: row-major [n × (dim + nDerived)]. */
+function withDerived(theta: Float64Array, derived: Float64Array, dim: number, nDerived: number): Float64Array {
+  const n = theta.length / dim;
+  if (derived.length !== n * nDerived) throw new RangeError(`dead.derived has ${derived.length} values, expected ${n} × ${nDerived}`);
+  const out = new Float64Array(n * (dim + nDerived));
+  for (let i = 0; i < n; i++) {
+    out.set(theta.subarray(i * dim, (i + 1) * dim), i * (dim + nDerived));
+    out.set(derived.subarray(i * nDerived, (i + 1) * nDerived), i * (dim + nDerived) + dim);
+  }
+  return out;
+}
 
 /**
  * Writes a run as PolyChord does: `_dead-birth.txt`, `.txt`,
@@ -93,7 +107,12 @@ export type PolyChordWritable = Pick<NestedSamplingResult, 'dim' | 'paramNames' 
  * (`<dir>/<file_root>`). Returns the paths written.
  */
 export function writePolyChord(result: PolyChordWritable, root: string, options: WriteOptions = {}): string[] {
-  const { dim, dead, paramNames } = result;
+  const nDerived = result.derivedNames?.length ?? 0;
+  if (nDerived > 0 && options.live) throw new RangeError('live points carry no derived parameters: write a finished run (no live) when it has derived ones');
+  // Derived parameters are just more columns, as PolyChord writes them.
+  const dim = result.dim + nDerived;
+  const dead = nDerived > 0 ? { ...result.dead, theta: withDerived(result.dead.theta, result.dead.derived ?? new Float64Array(0), result.dim, nDerived) } : result.dead;
+  const paramNames = [...result.paramNames, ...(result.derivedNames ?? []).map((name) => `${name}*`)];
   const n = dead.logL.length;
   const written: string[] = [];
   const put = (path: string, content: string): void => {
@@ -130,8 +149,8 @@ export function writePolyChord(result: PolyChordWritable, root: string, options:
   }
   put(`${root}_equal_weights.txt`, equal);
 
-  const latex = options.latex ?? paramNames;
-  put(`${root}.paramnames`, paramNames.map((name, j) => `${name}   ${latex[j] ?? name}\n`).join(''));
+  const latex = options.latex ?? [];
+  put(`${root}.paramnames`, paramNames.map((name, j) => `${name}   ${latex[j] ?? name.replace(/\*$/, '')}\n`).join(''));
 
   // Weighted means and standard deviations for the .stats tail.
   const mean = new Float64Array(dim);
@@ -255,7 +274,8 @@ export function readPolyChord(root: string, options: { simulations?: number; see
   });
   let paramNames = Array.from({ length: dim }, (_, j) => `theta${j}`);
   if (existsSync(`${root}.paramnames`)) {
-    const names = readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter(Boolean);
+    // A derived parameter is named with a trailing '*'.
+    const names = readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[0]!.replace(/\*$/, '')).filter(Boolean);
     if (names.length >= dim) paramNames = names.slice(0, dim);
   }
   const evidence = computeEvidence(sortedL, sortedBirth, { simulations: options.simulations ?? 200, seed: options.seed ?? 0 });

@@ -15,6 +15,12 @@ export interface LikelihoodModule {
   module: string;
   /** Default 'logLikelihood'. */
   export?: string;
+  /**
+   * Handed to the module's `setup(options)` export, if it has one, once in
+   * every thread that loads it, before its first likelihood call (a
+   * structured-cloneable object: it travels to worker threads).
+   */
+  options?: Record<string, unknown>;
 }
 
 export interface LoadedLikelihood {
@@ -53,5 +59,17 @@ export async function loadLikelihoodModule(spec: LikelihoodModule): Promise<Load
   }
   const m = moduleExports(mod, name);
   if (typeof m[name] !== 'function') throw new TypeError(`likelihood module ${spec.module} must export a function ${name}`);
+  await runSetup(m, spec.module, spec.options ?? {});
   return { logLikelihood: m[name] as BatchLogLikelihood, vectorized: m.vectorized !== false };
+}
+
+/** Calls the module's `setup(options)` export, if any; an error in it names the module. */
+export async function runSetup(m: Record<string, unknown>, module: string, options: Record<string, unknown>): Promise<void> {
+  if (m.setup === undefined) return;
+  if (typeof m.setup !== 'function') throw new TypeError(`likelihood module ${module}: setup must be a function (options) => void | Promise<void>`);
+  try {
+    await (m.setup as (o: Record<string, unknown>) => unknown)(options);
+  } catch (err) {
+    throw new Error(`likelihood module ${module}: setup failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }

@@ -119,6 +119,15 @@ export interface NestedSamplerOptions {
   maxProposalsPerIteration?: number;
   /** Parameter names (length dim). Default theta0, theta1, … */
   paramNames?: string[];
+  /**
+   * Derived parameters: a function of one point θ returning
+   * `derivedNames.length` numbers, evaluated for every dead point when the
+   * run ends (no likelihood call) and written after the parameters, as
+   * PolyChord writes its derived parameters.
+   */
+  derived?: (theta: Float64Array) => ArrayLike<number>;
+  /** Names of the derived parameters (required with `derived`). */
+  derivedNames?: string[];
   /** Flow settings. */
   flow?: SamplerFlowOptions;
   /** Receives warnings (low insertion-index p-value). Default console.warn. */
@@ -198,6 +207,8 @@ export interface ResolvedOptions {
   maxSeconds: number;
   maxProposalsPerIteration: number;
   paramNames: string[];
+  derived: ((theta: Float64Array) => ArrayLike<number>) | undefined;
+  derivedNames: string[];
   flow: SamplerFlowOptions;
   onWarning: (message: string) => void;
 }
@@ -258,6 +269,7 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
     maxSeconds: cap('maxSeconds'),
     maxProposalsPerIteration: value('maxProposalsPerIteration', d.maxProposalsPerIteration),
     paramNames: paramNames.map(String),
+    ...checkDerived(options),
     flow: options.flow ?? {},
     onWarning,
   };
@@ -281,4 +293,15 @@ export function runFingerprint(o: ResolvedOptions): Record<string, unknown> {
     localSteps: o.localSteps,
     flow: JSON.parse(JSON.stringify(o.flow)) as unknown,
   };
+}
+
+function checkDerived(options: NestedSamplerOptions): { derived: ResolvedOptions['derived']; derivedNames: string[] } {
+  const { derived, derivedNames } = options;
+  if (derived === undefined) {
+    if (derivedNames !== undefined && derivedNames.length > 0) throw new TypeError('derivedNames needs derived, the function that computes them');
+    return { derived: undefined, derivedNames: [] };
+  }
+  if (typeof derived !== 'function') throw new TypeError('derived must be a function (theta: Float64Array) => number[]');
+  if (!Array.isArray(derivedNames) || derivedNames.length === 0) throw new TypeError('derived needs derivedNames: one name per value it returns');
+  return { derived, derivedNames: derivedNames.map(String) };
 }

@@ -20,6 +20,8 @@ export interface DeadPoints {
   logWeight: Float64Array;
   /** Live points at each death. */
   nLive: Int32Array;
+  /** Derived parameters of each point, row-major [n × derivedNames.length] (empty without `derived`). */
+  derived: Float64Array;
 }
 
 /** The outcome of {@link NestedSampler.run}. */
@@ -36,6 +38,8 @@ export interface NestedSamplingResult {
   dead: DeadPoints;
   dim: number;
   paramNames: string[];
+  /** Names of the derived parameters (empty without `derived`). */
+  derivedNames: string[];
   iterations: IterationRecord[];
   /** KS p-value of all insertion indices of the run. */
   insertionPValue: number;
@@ -45,7 +49,7 @@ export interface NestedSamplingResult {
   counts: RunCounts;
   /** Milliseconds spent. */
   timings: RunTimings;
-  /** Each parameter's posterior: mean, sd, median, 68% and 95% intervals, value at the highest logL. */
+  /** Each parameter's posterior, then each derived one's: mean, sd, median, 68% and 95% intervals, value at the highest logL. */
   parameters: ParameterSummary[];
   /** Equal-weight posterior samples (systematic resampling), row-major [n × dim]. Default n: ESS. */
   posteriorSamples(n?: number): Float64Array;
@@ -71,6 +75,8 @@ export function finishRun(state: RunState, o: ResolvedOptions, mNominal: number,
   if (state.insertionU.length > 0 && insertionPValue < 0.01)
     warn(`insertion-index KS p-value over the run is ${insertionPValue.toExponential(2)} (< 0.01): the new points may not be uniform inside the contours`);
   const resampleSeed = state.rng.nextSeed();
+  const nDerived = o.derivedNames.length;
+  const derived = o.derived ? derivedValues(o.derived, theta, dim, nDerived) : new Float64Array(0);
   return {
     logZ: ev.logZ,
     logZErr: ev.logZErr,
@@ -78,18 +84,45 @@ export function finishRun(state: RunState, o: ResolvedOptions, mNominal: number,
     nIterations: state.iterations.length,
     information: ev.information,
     ess: ev.ess,
-    dead: { theta, logL, logLBirth, logWeight: ev.logWeight, nLive: ev.nLive },
+    dead: { theta, logL, logLBirth, logWeight: ev.logWeight, nLive: ev.nLive, derived },
     dim,
     paramNames: o.paramNames,
+    derivedNames: o.derivedNames,
     iterations: state.iterations,
     insertionPValue,
     stopReason: state.stopReason,
     warnings: state.warnings,
     counts: state.counts,
     timings: state.timings,
-    parameters: summarizePosterior(theta, ev.logWeight, logL, dim, o.paramNames),
+    parameters: [
+      ...summarizePosterior(theta, ev.logWeight, logL, dim, o.paramNames),
+      ...(nDerived > 0 ? summarizePosterior(derived, ev.logWeight, logL, nDerived, o.derivedNames) : []),
+    ],
     posteriorSamples(n?: number): Float64Array {
       return equalWeightSamples(theta, ev.logWeight, dim, n ?? Math.max(1, Math.floor(ev.ess)), resampleSeed);
     },
   };
+}
+
+/** The derived parameters of every point, checked: one number per name. */
+function derivedValues(fn: (theta: Float64Array) => ArrayLike<number>, theta: Float64Array, dim: number, nDerived: number): Float64Array {
+  const n = theta.length / dim;
+  const out = new Float64Array(n * nDerived);
+  for (let i = 0; i < n; i++) {
+    const point = theta.slice(i * dim, (i + 1) * dim);
+    let values: ArrayLike<unknown>;
+    try {
+      values = fn(point) as ArrayLike<unknown>;
+    } catch (err) {
+      throw new TypeError(`derived threw at theta = [${Array.from(point).join(', ')}]: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (values === null || typeof values !== 'object' || values.length !== nDerived)
+      throw new TypeError(`derived must return ${nDerived} numbers (one per derivedNames entry), got ${values === null || typeof values !== 'object' ? typeof values : `${values.length} values`} at theta = [${Array.from(point).join(', ')}]`);
+    for (let k = 0; k < nDerived; k++) {
+      const v = values[k];
+      if (typeof v !== 'number') throw new TypeError(`derived returned a ${typeof v} at index ${k}, expected a number`);
+      out[i * nDerived + k] = v;
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,4 +55,50 @@ describe('likelihood modules outside the package (subprocess)', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/got number: it looks like a per-point function \(theta\) => number — export `vectorized = false`/);
   });
+});
+
+describe('a model with its data, setup options, derived parameters and labels (subprocess)', () => {
+  const example = resolve('examples/line-fit');
+  const dir = mkdtempSync(join(tmpdir(), 'nestflow-line-fit-'));
+
+  it('setup reads --data in the main thread and in every worker; derived columns and LaTeX labels reach .paramnames, the files and the summary', () => {
+    const r = nestflow(['run', '-l', join(example, 'model.ts'), '--data', join(example, 'data.csv'), '-n', '100', '-s', '2', '--threads', '1', '--workers', '2', '-o', dir, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'model.paramnames'), 'utf8')).toBe('m   m\nc   c\ny10*   y(10)\nangle*   \\theta\n');
+    const dead = readFileSync(join(dir, 'model_dead-birth.txt'), 'utf8').trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+    expect(dead.every((row) => row.length === 6)).toBe(true); // m, c, y10, angle, logL, logL_birth
+    for (const [m, c, y10, angle] of dead.slice(0, 50)) {
+      expect(y10).toBeCloseTo(10 * m! + c!, 12);
+      expect(angle).toBeCloseTo(Math.atan(m!), 12);
+    }
+    const s = JSON.parse(r.stdout) as { parameters: Array<{ name: string; median: number; ci95: [number, number] }> };
+    expect(s.parameters.map((p) => p.name)).toEqual(['m', 'c', 'y10', 'angle']);
+    // The data were drawn from slope 0.8: inside the 95% interval.
+    expect(s.parameters[0]!.ci95[0]).toBeLessThan(0.8);
+    expect(s.parameters[0]!.ci95[1]).toBeGreaterThan(0.8);
+  }, 120_000);
+
+  it('the config file\'s model: section reaches setup, and its data path is relative to the file', () => {
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'line.csv'), readFileSync(join(example, 'data.csv')));
+    const config = (scale: number) => {
+      const path = join(dir, `run-${scale}.yaml`);
+      // data/line.csv exists beside the config, not in the working directory.
+      writeFileSync(path, `likelihood: ${join(example, 'model.ts')}\ndata: data/line.csv\nmodel:\n  sigmaScale: ${scale}\nnLive: 50\nmaxIterations: 2\n`);
+      const r = nestflow(['run', '-c', path, '--threads', '1', '-o', join(dir, `s${scale}`), '-q', '--json']);
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { logZ: number }).logZ;
+    };
+    // Doubling every σ changes the normalisation alone by 20 ln 2 ≈ 13.9 nats.
+    expect(Math.abs(config(1) - config(2))).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('no data for a setup that needs it, or a data file that does not exist: exit 2, saying which', () => {
+    const missing = nestflow(['run', '-l', join(example, 'model.ts'), ...quick, '-o', dir]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/setup failed: give the data file/);
+    const absent = nestflow(['run', '-l', join(example, 'model.ts'), '--data', join(dir, 'nope.csv'), ...quick, '-o', dir]);
+    expect(absent.status).toBe(2);
+    expect(absent.stderr).toMatch(/data file .*nope\.csv does not exist/);
+  }, 60_000);
 });

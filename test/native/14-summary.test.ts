@@ -56,16 +56,33 @@ describe('summarizePosterior', () => {
 });
 
 describe('a run\'s parameter summary', () => {
-  it('Gaussian 3-D: every mean, sd, median and interval end within 3 Monte Carlo standard errors of the exact marginal', async () => {
+  it('derived needs its names, and a derived function that returns the wrong count is named with θ', async () => {
+    const p = gaussian(2);
+    const base = { logLikelihood: p.logLikelihood, prior: p.prior, nLive: 50, seed: 1, maxIterations: 1, flow: { threads: 1 }, onWarning: () => {} };
+    expect(() => new NestedSampler({ ...base, derived: () => [1] })).toThrow(/derived needs derivedNames/);
+    expect(() => new NestedSampler({ ...base, derivedNames: ['a'] })).toThrow(/derivedNames needs derived/);
+    await expect(new NestedSampler({ ...base, derived: () => [1, 2], derivedNames: ['a'] }).run()).rejects.toThrow(/derived must return 1 numbers .* got 2 values at theta = \[/);
+  }, 60_000);
+
+  it('Gaussian 3-D: every mean, sd, median and interval end within 3 Monte Carlo standard errors of the exact marginal, a derived sum\'s too', async () => {
     const p = gaussian(3);
-    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 400, seed: 11, flow: { threads: 1 }, onWarning: () => {} }).run();
+    const derived = (t: Float64Array) => [t[0]! + t[1]! + t[2]!];
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 400, seed: 11, flow: { threads: 1 }, derived, derivedNames: ['sum'], onWarning: () => {} }).run();
+    expect(r.derivedNames).toEqual(['sum']);
+    expect(r.dead.derived).toHaveLength(r.dead.logL.length);
+    expect(r.dead.derived[5]).toBe(derived(r.dead.theta.subarray(15, 18))[0]);
+    const sum = r.parameters[3]!;
+    expect(sum.name).toBe('sum');
+    const sSum = Math.sqrt(3) * p.marginals!()[0]!.sd;
+    expect(Math.abs(sum.mean)).toBeLessThan((3 * sSum) / Math.sqrt(r.ess));
+    expect(Math.abs(sum.sd - sSum)).toBeLessThan((3 * sSum) / Math.sqrt(2 * r.ess));
     const s = p.marginals!()[0]!.sd;
     // Standard errors at the run's ESS: s/√n for a mean, s/√(2n) for an sd,
     // √(q(1 − q))/φ(z_q)·s/√n for the q-quantile.
     const root = Math.sqrt(r.ess);
     const quantileSe = (q: number): number => (Math.sqrt(q * (1 - q)) / normalPdf(normalQuantile(q))) * (s / root);
-    expect(r.parameters.map((x) => x.name)).toEqual(['theta0', 'theta1', 'theta2']);
-    for (const x of r.parameters) {
+    expect(r.parameters.map((x) => x.name)).toEqual(['theta0', 'theta1', 'theta2', 'sum']);
+    for (const x of r.parameters.slice(0, 3)) {
       expect(Math.abs(x.mean)).toBeLessThan((3 * s) / root);
       expect(Math.abs(x.sd - s)).toBeLessThan((3 * s) / Math.sqrt(2 * r.ess));
       expect(Math.abs(x.median)).toBeLessThan(3 * quantileSe(0.5));
