@@ -4,6 +4,7 @@
  * d3-contour) and the run diagnostics.
  */
 import { contours } from 'd3-contour';
+import unicodeit from 'unicodeit';
 import { equalWeightIndices } from '../evidence.js';
 import { credibleLevels, kde1d, kde2d, plotRange } from './kde.js';
 import type { VegaLiteSpec } from './render.js';
@@ -50,7 +51,7 @@ export function cornerSpec(run: PlotRun, options: CornerOptions = {}): VegaLiteS
   const sampleIdx = equalWeightIndices(Float64Array.from(keep, (i) => run.logWeight[i]!), options.samples ?? 400, 1);
   const grid = options.grid ?? 80;
   const cell = k <= 2 ? 220 : k <= 4 ? 160 : k <= 6 ? 125 : 95;
-  const label = (j: number): string => run.paramNames[shown[j]!]!;
+  const label = (j: number): string => displayLabel(run, shown[j]!);
   const ref = options.reference;
 
   const rows: VegaLiteSpec[] = [];
@@ -234,4 +235,12 @@ export function diagnosticsSpec(run: PlotRun): VegaLiteSpec {
     spacing: 24,
     config: FONT,
   } as unknown as VegaLiteSpec;
+}
+
+/** A parameter's axis title: its LaTeX label in Unicode (\\theta → θ, y_{10} → y₁₀), else its name. */
+export function displayLabel(run: Pick<PlotRun, 'paramNames' | 'labels'>, j: number): string {
+  const name = run.paramNames[j]!;
+  const latex = run.labels[j];
+  if (!latex || latex === name) return name;
+  return unicodeit.replace(latex.replace(/^\$(.*)\$$/, '$1')).replace(/[{}]/g, '');
 }

@@ -76,6 +76,11 @@ describe('a model with its data, setup options, derived parameters and labels (s
     // The data were drawn from slope 0.8: inside the 95% interval.
     expect(s.parameters[0]!.ci95[0]).toBeLessThan(0.8);
     expect(s.parameters[0]!.ci95[1]).toBeGreaterThan(0.8);
+    // The corner plot titles its axes with the labels, LaTeX shown in Unicode.
+    expect(nestflow(['plot', join(dir, 'model'), '--format', 'svg', '--no-html']).status).toBe(0);
+    const svg = readFileSync(join(dir, 'model_corner.svg'), 'utf8');
+    expect(svg).toContain('>θ<');
+    expect(svg).toContain('>y(10)<');
   }, 120_000);
 
   it('the config file\'s model: section reaches setup, and its data path is relative to the file', () => {
