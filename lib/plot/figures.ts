@@ -6,7 +6,7 @@
 import { contours } from 'd3-contour';
 import unicodeit from 'unicodeit';
 import { equalWeightIndices } from '../evidence.js';
-import { credibleLevels, kde1d, kde2d, plotRange } from './kde.js';
+import { credibleLevels, crossValidatedFactor, kde1d, kde2d, plotRange } from './kde.js';
 import type { VegaLiteSpec } from './render.js';
 import type { PlotRun } from './run.js';
 
@@ -22,7 +22,7 @@ export interface CornerOptions {
 }
 
 const CONTOUR_COLOURS = { '68%': '#08306b', '95%': '#4292c6' };
-const FONT = { font: 'DejaVu Sans', axis: { labelFontSize: 10, titleFontSize: 12, titleFontWeight: 'normal' as const }, view: { stroke: '#888' } };
+const FONT = { font: 'DejaVu Sans', axis: { labelFontSize: 12, titleFontSize: 14, titleFontWeight: 'normal' as const }, title: { subtitleFontSize: 13 }, view: { stroke: '#888' } };
 
 function selectParams(run: PlotRun, params?: Array<string | number>): number[] {
   if (!params) return Array.from({ length: Math.min(run.dim, 10) }, (_, j) => j);
@@ -69,10 +69,12 @@ export function cornerSpec(run: PlotRun, options: CornerOptions = {}): VegaLiteS
           { mark: { type: 'area', color: '#c6dbef', line: { color: CONTOUR_COLOURS['68%'] } }, encoding: { x: { field: 'x', type: 'quantitative', scale: xScale, axis: xAxis }, y: { field: 'p', type: 'quantitative', axis: null, scale: { zero: true } } } },
         ];
         if (ref && Number.isFinite(ref[c]!)) layers.push({ mark: { type: 'rule', color: '#d62728', strokeDash: [4, 3], strokeWidth: 1.5 }, data: { values: [{ v: ref[c] }] }, encoding: { x: { field: 'v', type: 'quantitative' } } });
-        cells.push({ width: cell, height: cell, data: { values }, layer: layers });
+        cells.push({ width: cell, height: cell, data: { values }, layer: layers, title: { text: intervalTitle(run, shown[c]!, label(c)), fontSize: k <= 4 ? 13 : 11, fontWeight: 'normal', anchor: 'middle' } });
+        if (r === 0 && k >= 2) cells.push(legendCell(cell, Boolean(ref)));
         continue;
       }
-      const dens = kde2d(columns[c]!, columns[r]!, w, ranges[c]!, ranges[r]!, grid);
+      // A wide kernel where the posterior allows it (smooth contours), a narrow one on thin curved ridges.
+      const dens = kde2d(columns[c]!, columns[r]!, w, ranges[c]!, ranges[r]!, grid, crossValidatedFactor(columns[c]!, columns[r]!, sampleIdx));
       const [l95, l68] = credibleLevels(dens.values, [0.95, 0.68]);
       const gx = (ranges[c]![1] - ranges[c]![0]) / dens.nx;
       const gy = (ranges[r]![1] - ranges[r]![0]) / dens.ny;
@@ -99,7 +101,7 @@ export function cornerSpec(run: PlotRun, options: CornerOptions = {}): VegaLiteS
             y: { field: 'y', type: 'quantitative' },
             detail: { field: 'ring', type: 'nominal' },
             order: { field: 'order', type: 'quantitative' },
-            color: { field: 'level', type: 'nominal', title: 'credible region', scale: { domain: ['68%', '95%'], range: [CONTOUR_COLOURS['68%'], CONTOUR_COLOURS['95%']] }, legend: r === 1 && c === 0 ? { orient: 'none', legendX: cell * k - 60, legendY: 0 } : null },
+            color: { field: 'level', type: 'nominal', scale: { domain: ['68%', '95%'], range: [CONTOUR_COLOURS['68%'], CONTOUR_COLOURS['95%']] }, legend: null },
           },
         },
       ];
@@ -115,9 +117,40 @@ export function cornerSpec(run: PlotRun, options: CornerOptions = {}): VegaLiteS
     title: { text: title, subtitle: [`weighted KDE of ${run.logL.length.toLocaleString('en-US')} dead points (ESS ${Math.round(run.ess)})`, `contours: 68% and 95% highest-density regions${ref ? '; dashed red: reference values' : ''}`] },
     vconcat: rows,
     spacing: 6,
-    resolve: { legend: { color: 'independent' } },
     config: FONT,
   } as unknown as VegaLiteSpec;
+}
+
+/** A diagonal panel's title, as corner.py's show_titles: median and the 68% interval around it. */
+function intervalTitle(run: PlotRun, j: number, label: string): string {
+  const p = run.parameters[j];
+  if (!p) return label;
+  const up = p.ci68[1] - p.median;
+  const down = p.median - p.ci68[0];
+  // Two significant digits in the smaller error; the median to the same decimal place.
+  const scale = Math.min(up, down) > 0 ? Math.min(up, down) : Math.max(up, down, Math.abs(p.median) * 1e-3, 1e-12);
+  const digits = Math.max(0, Math.min(8, 1 - Math.floor(Math.log10(scale))));
+  return `${label} = ${p.median.toFixed(digits)} +${up.toFixed(digits)} −${down.toFixed(digits)}`;
+}
+
+/** The contours' key, drawn in the empty corner right of the first diagonal panel (a Vega legend would sit on a panel). */
+function legendCell(cell: number, withReference: boolean): unknown {
+  const entries = [
+    { y: 0, label: '68% credible region', colour: CONTOUR_COLOURS['68%'], dash: [1, 0] },
+    { y: 1, label: '95% credible region', colour: CONTOUR_COLOURS['95%'], dash: [1, 0] },
+    ...(withReference ? [{ y: 2, label: 'reference value', colour: '#d62728', dash: [4, 3] }] : []),
+  ];
+  const y = { field: 'y', type: 'quantitative', scale: { domain: [-0.5, 6.5], reverse: true }, axis: null };
+  return {
+    width: cell,
+    height: cell,
+    view: { stroke: null },
+    data: { values: entries },
+    layer: [
+      { mark: { type: 'rule', strokeWidth: 2 }, encoding: { x: { datum: 0.02, type: 'quantitative', scale: { domain: [0, 1] }, axis: null }, x2: { datum: 0.14 }, y, color: { field: 'colour', type: 'nominal', scale: null }, strokeDash: { field: 'dash', type: 'nominal', scale: null } } },
+      { mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 13, dx: 4 }, encoding: { x: { datum: 0.16, type: 'quantitative' }, y, text: { field: 'label' } } },
+    ],
+  };
 }
 
 /** Which log L values to show: those of points with non-negligible posterior mass (not the prior draws a million nats down). */

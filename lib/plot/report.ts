@@ -57,9 +57,12 @@ export function reportHtml(run: PlotRun, figures: Array<{ id: string; title: str
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(basename(run.root))} — nestflow run report</title>
 <style>
-body { font-family: 'DejaVu Sans', system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; } td, th { padding: 0.25em 0.9em; border-bottom: 1px solid #ddd; text-align: left; }
-td:first-child { color: #555; } .figure svg { max-width: 100%; height: auto; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+body { font-family: 'DejaVu Sans', system-ui, sans-serif; font-size: 16px; line-height: 1.45; margin: 0 auto; padding: 2em 3em 4em; max-width: 1200px; color: #222; }
+h1 { margin-top: 0; } h2 { margin-top: 1.6em; border-bottom: 1px solid #e4e4e4; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 1em 0; } td, th { padding: 0.3em 0.9em; border-bottom: 1px solid #ddd; text-align: left; }
+td:first-child { color: #555; } pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
+/* Figures fill the column (their SVGs scale by viewBox), so ticks stay legible. */
+.figure svg { display: block; width: 100%; max-width: 1100px; height: auto; }
 .note { color: #8a4b00; } table.parameters td, table.parameters th { text-align: right; font-variant-numeric: tabular-nums; } table.parameters td:first-child, table.parameters th:first-child { text-align: left; }
 </style></head>
 <body>

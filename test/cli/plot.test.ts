@@ -27,6 +27,18 @@ describe('nestflow plot', () => {
     }
     const corner = readFileSync(`${root}_corner.svg`, 'utf8');
     for (const name of ['theta0', 'theta1', 'theta2', '68%', '95%']) expect(corner).toContain(name);
+    // The key sits in the empty upper triangle, not on a panel; each marginal is titled with its median and 68% interval.
+    for (const key of ['68% credible region', '95% credible region', 'reference value']) expect(corner).toContain(`>${key}<`);
+    const summary = (JSON.parse(readFileSync(`${root}.json`, 'utf8')) as { parameters: Array<{ median: number; ci68: [number, number] }> }).parameters;
+    for (let j = 0; j < 3; j++) {
+      const m = new RegExp(`>theta${j} = (-?\\d+\\.\\d+) \\+(\\d+\\.\\d+) −(\\d+\\.\\d+)<`).exec(corner);
+      expect(m, `title of theta${j}`).not.toBeNull();
+      const p = summary[j]!;
+      const tol = 10 ** -(m![1]!.split('.')[1]!.length) / 2 + 1e-12;
+      expect(Math.abs(Number(m![1]) - p.median)).toBeLessThanOrEqual(tol);
+      expect(Math.abs(Number(m![2]) - (p.ci68[1] - p.median))).toBeLessThanOrEqual(tol);
+      expect(Math.abs(Number(m![3]) - (p.median - p.ci68[0]))).toBeLessThanOrEqual(tol);
+    }
     // Contour rings: at least a 68% and a 95% ring in each of the 3 lower cells, each a drawn path.
     const lineMarks = corner.match(/<g class="mark-line role-mark[^>]*>(.*?)<\/g>/gs) ?? [];
     expect(lineMarks.length).toBeGreaterThanOrEqual(6);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { credibleLevels, kde1d, kde2d } from '../../lib/plot/kde.js';
+import { credibleLevels, crossValidatedFactor, kde1d, kde2d } from '../../lib/plot/kde.js';
+import { Random } from '../../lib/random.js';
 import { normalRng } from '../helpers.js';
 
 describe('weighted KDE and credible levels', () => {
@@ -62,5 +63,30 @@ describe('weighted KDE and credible levels', () => {
       }
     }
     expect(right / total).toBeCloseTo(1 / 3, 3);
+  });
+});
+
+describe('crossValidatedFactor', () => {
+  it('chooses a wide kernel for a Gaussian cloud and a narrower one for a thin curved ridge', () => {
+    const r = new Random(3);
+    const n = 500;
+    const idx = Array.from({ length: 400 }, (_, i) => i);
+    const gx = Float64Array.from({ length: n }, () => r.normal());
+    const gy = Float64Array.from({ length: n }, () => r.normal());
+    const bx = Float64Array.from({ length: n }, () => 1.5 * r.normal());
+    const by = Float64Array.from(bx, (v) => v * v + 0.15 * r.normal());
+    const gauss = crossValidatedFactor(gx, gy, idx);
+    const banana = crossValidatedFactor(bx, by, idx);
+    expect(gauss).toBeGreaterThanOrEqual(1);
+    expect(banana).toBeLessThan(gauss);
+    expect(banana).toBeLessThanOrEqual(0.7);
+  });
+
+  it('a point drawn twice does not predict itself (which would always pick the narrowest kernel)', () => {
+    const r = new Random(4);
+    const x = Float64Array.from({ length: 300 }, () => r.normal());
+    const y = Float64Array.from({ length: 300 }, () => r.normal());
+    const twice = Array.from({ length: 400 }, (_, i) => i % 200);
+    expect(crossValidatedFactor(x, y, twice)).toBeGreaterThanOrEqual(1);
   });
 });
