@@ -190,7 +190,7 @@ export function diagnosticsSpec(run: PlotRun): VegaLiteSpec {
   let maxMass = 0;
   for (const d of dead) maxMass = Math.max(maxMass, d.mass);
   for (const d of dead) d.mass /= maxMass || 1;
-  const chart = (title: string, spec: Record<string, unknown>): Record<string, unknown> => ({ title: { text: title, fontSize: 12, anchor: 'start', frame: 'group', offset: 8 }, width: w, height: h, ...spec });
+  const chart = (title: string, spec: Record<string, unknown>): Record<string, unknown> => ({ title: { text: title, fontSize: 14, anchor: 'start', frame: 'group', offset: 8 }, width: w, height: h, ...spec });
   const charts: Array<Record<string, unknown>> = [
     chart('log L against log X', {
       data: { values: dead },
