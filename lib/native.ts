@@ -3,7 +3,9 @@
  * touches these handles; public classes wrap them.
  * @internal
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** Result of one native training call. */
 export interface NativeTrainResult {
@@ -83,6 +85,24 @@ export interface NativeAddon {
 
 let cached: NativeAddon | undefined;
 
+/**
+ * The addon compiled here (build/Release, through 'bindings'), else the one
+ * shipped in the package for this platform (prebuilds/<platform>-<arch>/),
+ * which needs no compiler and no install script.
+ */
+function loadBuiltOrPrebuilt(require: NodeJS.Require): NativeAddon {
+  try {
+    const bindings = require('bindings') as (name: string) => unknown;
+    return bindings('nestflow') as NativeAddon;
+  } catch (err) {
+    // The package root is one folder up from lib/ (sources) and two from dist/lib/ (built).
+    const root = import.meta.url.endsWith('.ts') ? '..' : '../..';
+    const prebuilt = fileURLToPath(new URL(`${root}/prebuilds/${process.platform}-${process.arch}/nestflow.node`, import.meta.url));
+    if (!existsSync(prebuilt)) throw err;
+    return require(prebuilt) as NativeAddon;
+  }
+}
+
 /** Loads the addon once; throws one error saying what was tried and the fix. */
 export function loadNative(): NativeAddon {
   if (cached) return cached;
@@ -91,14 +111,11 @@ export function loadNative(): NativeAddon {
     // NESTFLOW_ADDON: load another build (e.g. the AddressSanitizer one of scripts/asan-check.sh).
     const override = process.env.NESTFLOW_ADDON;
     if (override) cached = require(override) as NativeAddon;
-    else {
-      const bindings = require('bindings') as (name: string) => unknown;
-      cached = bindings('nestflow') as NativeAddon;
-    }
+    else cached = loadBuiltOrPrebuilt(require);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(
-      `nestflow: the native addon could not be loaded (looked in build/Release and build/Debug through 'bindings').\n` +
+      `nestflow: the native addon could not be loaded (looked in build/Release and build/Debug through 'bindings', then prebuilds/${process.platform}-${process.arch}/).\n` +
         `Fix: run 'npm run build:native' in the nestflow package (needs cmake or node-gyp and a C++17 compiler).\n` +
         `Cause: ${reason}`,
     );
