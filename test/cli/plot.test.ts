@@ -95,7 +95,7 @@ describe('nestflow plot', () => {
   });
 
   const chromium = findChromium();
-  it.skipIf(!chromium)('the report renders in headless Chromium with every figure drawn (skipped: no chromium installed)', async () => {
+  it.skipIf(!chromium)('the report renders in headless Chromium with every figure drawn (skips where no chromium is installed)', async () => {
     const r = await checkReport(`${root}_report.html`, { chromium: chromium! });
     expect(r.title).toContain('gaussian-3d');
     expect(r.figures.map((f) => f.id)).toEqual(['corner', 'diagnostics']);
