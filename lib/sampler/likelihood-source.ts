@@ -10,14 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
-import { callLikelihood, LikelihoodError, type BatchLogLikelihood, type LikelihoodSource, type PointLogLikelihood } from './likelihood.js';
-
-export type { LikelihoodSource } from './likelihood.js';
-import { isLikelihoodModule, loadLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
-import type { SliceResult, WorkerSetup } from './likelihood-worker.js';
 import { acrossRanks } from '../mpi/across-ranks.js';
 import type { MpiWorld } from '../mpi/world.js';
+import { callLikelihood, LikelihoodError, type BatchLogLikelihood, type LikelihoodSource, type PointLogLikelihood } from './likelihood.js';
+import { isLikelihoodModule, loadLikelihoodModule, type LikelihoodModule } from './likelihood-module.js';
+import type { SliceResult, WorkerSetup } from './likelihood-worker.js';
 
+export type { LikelihoodSource } from './likelihood.js';
 
 /**
  * Opens the run's likelihood; `workers` ≥ 2 needs a module (the caller has
