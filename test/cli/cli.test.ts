@@ -123,6 +123,20 @@ describe('nestflow run --workers (subprocess)', () => {
     };
     expect(logZ('2')).toBe(logZ('1'));
   }, 120_000);
+
+  it('a likelihood that throws on a worker thread: exit 1 with the LikelihoodError naming the thread, <root>.json failed, the checkpoint kept', () => {
+    const model = resolve('test/fixtures/worker-model.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'nestflow-workers-fail-'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'run', '-l', model, '-n', '60', '-s', '4', '--threads', '1', '--workers', '2', '-o', dir, '-q'], {
+      encoding: 'utf8',
+      timeout: 110_000,
+      env: { ...process.env, NESTFLOW_THROW_AFTER: '150' }, // each thread counts its own points
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nestflow: error: logLikelihood threw: detector offline at x0 = \S+ \(on worker thread [12] of 2\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'worker-model.json'), 'utf8'))).toMatchObject({ status: 'failed' });
+    expect(existsSync(join(dir, 'worker-model.checkpoint'))).toBe(true);
+  }, 120_000);
 });
 
 describe('nestflow merge (subprocess)', () => {
