@@ -14,8 +14,12 @@ import { VERSION } from './version.js';
 
 /** Runs merged: the combined dead points, their evidence, and where they came from. */
 export interface MergedRun {
+  /** Columns before logL: the parameters, then nDerived derived ones. */
   dim: number;
   paramNames: string[];
+  /** LaTeX labels, from the first run's `.paramnames`. */
+  labels: string[];
+  nDerived: number;
   theta: Float64Array;
   logL: Float64Array;
   logLBirth: Float64Array;
@@ -52,7 +56,7 @@ export function mergeRuns(roots: readonly string[], options: { simulations?: num
   runs.forEach((run, k) => {
     if (run.dim !== first.dim)
       throw new RunFileError('RUN_MISMATCH', `cannot merge ${roots[k]} (dim ${run.dim}) with ${roots[0]} (dim ${first.dim}): runs of different problems`);
-    if (run.paramNames.join(' ') !== first.paramNames.join(' '))
+    if (run.paramNames.join(' ') !== first.paramNames.join(' ') || run.nDerived !== first.nDerived)
       throw new RunFileError('RUN_MISMATCH', `cannot merge ${roots[k]} (parameters ${run.paramNames.join(', ')}) with ${roots[0]} (parameters ${first.paramNames.join(', ')})`);
     const a = facts[0]!.problem;
     const b = facts[k]!.problem;
@@ -76,15 +80,35 @@ export function mergeRuns(roots: readonly string[], options: { simulations?: num
   const evidence = computeEvidence(logL, logLBirth, { simulations: options.simulations ?? 200, seed: options.seed ?? 0 });
   const problem = facts.find((f) => f.problem !== undefined)?.problem;
   const referenceLogZ = facts.find((f) => f.referenceLogZ !== undefined)?.referenceLogZ;
-  return { dim, paramNames: first.paramNames, theta, logL, logLBirth, evidence, nLike: facts.reduce((s, f) => s + f.nLike, 0), problem, referenceLogZ, roots: [...roots] };
+  return { dim, paramNames: first.paramNames, labels: first.labels, nDerived: first.nDerived, theta, logL, logLBirth, evidence, nLike: facts.reduce((s, f) => s + f.nLike, 0), problem, referenceLogZ, roots: [...roots] };
 }
 
 /** Writes a merged run in the PolyChord layout, with a `<root>.json` of status "merged"; returns the paths. */
 export function writeMergedRun(m: MergedRun, root: string): string[] {
   const e = m.evidence;
+  // Derived columns stay derived (name* in .paramnames), as the runs wrote them.
+  const nd = m.nDerived;
+  const dim = m.dim - nd;
+  const n = m.logL.length;
+  const theta = new Float64Array(n * dim);
+  const derived = new Float64Array(n * nd);
+  for (let i = 0; i < n; i++) {
+    theta.set(m.theta.subarray(i * m.dim, i * m.dim + dim), i * dim);
+    derived.set(m.theta.subarray(i * m.dim + dim, (i + 1) * m.dim), i * nd);
+  }
   const written = writePolyChord(
-    { dim: m.dim, paramNames: m.paramNames, logZ: e.logZ, logZErr: e.logZErr, ess: e.ess, nLike: m.nLike, dead: { theta: m.theta, logL: m.logL, logLBirth: m.logLBirth, logWeight: e.logWeight } },
+    {
+      dim,
+      paramNames: m.paramNames.slice(0, dim),
+      derivedNames: m.paramNames.slice(dim),
+      logZ: e.logZ,
+      logZErr: e.logZErr,
+      ess: e.ess,
+      nLike: m.nLike,
+      dead: { theta, derived, logL: m.logL, logLBirth: m.logLBirth, logWeight: e.logWeight },
+    },
     root,
+    { latex: m.labels },
   );
   writeRunSummary(root, {
     version: VERSION,

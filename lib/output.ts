@@ -207,8 +207,13 @@ export function writePolyChord(result: PolyChordWritable, root: string, options:
 
 /** A run read back from PolyChord-layout files. */
 export interface PolyChordRun extends BirthDeathPoints {
+  /** Columns before logL: the parameters, then any derived ones. */
   dim: number;
   paramNames: string[];
+  /** `.paramnames`' LaTeX column (the name where it has none). */
+  labels: string[];
+  /** How many of the last columns are derived parameters (named with a trailing `*`). */
+  nDerived: number;
   /** The evidence recomputed from `_dead-birth.txt` alone (births and deaths → live counts → log Z). */
   evidence: Evidence;
 }
@@ -273,11 +278,18 @@ export function readPolyChord(root: string, options: { simulations?: number; see
     sortedBirth[k] = logLBirth[src]!;
   });
   let paramNames = Array.from({ length: dim }, (_, j) => `theta${j}`);
+  let labels = paramNames;
+  let nDerived = 0;
   if (existsSync(`${root}.paramnames`)) {
-    // A derived parameter is named with a trailing '*'.
-    const names = readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[0]!.replace(/\*$/, '')).filter(Boolean);
-    if (names.length >= dim) paramNames = names.slice(0, dim);
+    const lines = readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    if (lines.length >= dim) {
+      const first = lines.slice(0, dim).map((l) => l.split(/\s+/)[0]!);
+      // A derived parameter is named with a trailing '*'; they come last.
+      while (nDerived < dim && first[dim - 1 - nDerived]!.endsWith('*')) nDerived++;
+      paramNames = first.map((name) => name.replace(/\*$/, ''));
+      labels = lines.slice(0, dim).map((l, j) => l.split(/\s+/).slice(1).join(' ') || paramNames[j]!);
+    }
   }
   const evidence = computeEvidence(sortedL, sortedBirth, { simulations: options.simulations ?? 200, seed: options.seed ?? 0 });
-  return { dim, paramNames, theta: sortedTheta, logL: sortedL, logLBirth: sortedBirth, evidence };
+  return { dim, paramNames, labels, nDerived, theta: sortedTheta, logL: sortedL, logLBirth: sortedBirth, evidence };
 }

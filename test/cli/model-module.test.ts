@@ -83,6 +83,16 @@ describe('a model with its data, setup options, derived parameters and labels (s
     expect(svg).toContain('>y(10)<');
   }, 120_000);
 
+  it('runs with derived parameters merge with them still derived, labels kept', () => {
+    const other = nestflow(['run', '-l', join(example, 'model.ts'), '--data', join(example, 'data.csv'), '-n', '60', '-s', '3', '--threads', '1', '-o', dir, '-r', 'model-b', '-q']);
+    expect(other.status, other.stderr).toBe(0);
+    const merged = nestflow(['merge', join(dir, 'model'), join(dir, 'model-b'), '-r', join(dir, 'merged')]);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'merged.paramnames'), 'utf8')).toBe('m   m\nc   c\ny10*   y(10)\nangle*   \\theta\n');
+    const rows = readFileSync(join(dir, 'merged_dead-birth.txt'), 'utf8').trim().split('\n');
+    expect(rows.every((r) => r.trim().split(/\s+/).length === 6)).toBe(true);
+  }, 120_000);
+
   it('the config file\'s model: section reaches setup, and its data path is relative to the file', () => {
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'data', 'line.csv'), readFileSync(join(example, 'data.csv')));
