@@ -32,6 +32,11 @@ const num = (name: string) => (v: string): number => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got ${v}`);
   return n;
 };
+/** A usage error unless `root` names a run (its `_dead-birth.txt`). */
+function requireRun(root: string): void {
+  if (!existsSync(`${root}_dead-birth.txt`)) throw new UsageError(`no run at ${root}: ${root}_dead-birth.txt does not exist`);
+}
+
 const intList = (v: string): number[] => v.split(',').map((s) => int('--hidden')(s.trim()));
 const numList = (v: string): number[] => v.split(',').map((s) => num('--reference')(s.trim()));
 
@@ -98,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<root>', 'the run\'s file root, e.g. chains/rosenbrock (reads <root>_dead-birth.txt, .paramnames, .json)')
     .option('--json', 'print the summary as one JSON line')
     .action(async (root: string, opts: Record<string, unknown>) => {
-      if (!existsSync(`${root}_dead-birth.txt`)) throw new UsageError(`no run at ${root}: ${root}_dead-birth.txt does not exist`);
+      requireRun(root);
       const { loadRun } = await import('./plot/run.js');
       const run = loadRun(root);
       const facts = { root, logZ: run.logZ, logZErr: run.logZErr, logZSource: run.logZSource, nLike: Number.isFinite(run.nLike) ? run.nLike : null, nDead: run.logL.length, ess: run.ess, parameters: run.parameters };
@@ -123,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--format <formats>', 'svg, png or svg,png').default('svg,png'))
     .option('--no-html', 'skip the HTML report')
     .action(async (root: string, opts: Record<string, unknown>) => {
-      if (!existsSync(`${root}_dead-birth.txt`)) throw new UsageError(`no run at ${root}: ${root}_dead-birth.txt does not exist`);
+      requireRun(root);
       const formats = String(opts.format).split(',');
       for (const f of formats) if (f !== 'svg' && f !== 'png') throw new UsageError(`--format: expected svg, png or svg,png, got ${String(opts.format)}`);
       const params = opts.params === undefined ? undefined : String(opts.params).split(',').map((p) => (/^\d+$/.test(p) ? Number(p) : p));

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { RunConfig } from './config.js';
 import type { Prior } from './priors.js';
 import { BUILTIN_PROBLEMS, type BuiltinProblemName } from './problems.js';
-import { importModule, moduleExports, runSetup } from './sampler/likelihood-module.js';
+import { importModule, moduleExports, runSetup, type LikelihoodModule } from './sampler/likelihood-module.js';
 import type { BatchLogLikelihood, PointLogLikelihood } from './sampler/index.js';
 
 /** Raised for a bad command line, configuration or model module: exit code 2. */
@@ -91,4 +91,9 @@ export async function loadModel(config: RunConfig): Promise<Model> {
     ...(labels ? { labels } : {}),
     ...(derivedNames ? { derived: m.derived as Model['derived'], derivedNames } : {}),
   };
+}
+
+/** What evaluates the model in this process: its module, for worker threads to load themselves (with setup's options), else its function. */
+export function likelihoodFor(model: Model, workers: number): Model['logLikelihood'] | LikelihoodModule {
+  return model.module !== undefined && workers > 1 ? { module: model.module, options: model.setupOptions ?? {} } : model.logLikelihood;
 }

@@ -6,7 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { readConfigFile, validateConfig, type RunConfig } from '../config.js';
-import { loadModel, UsageError, type Model } from '../model-module.js';
+import { likelihoodFor, loadModel, UsageError, type Model } from '../model-module.js';
 import { serveRank } from '../mpi/serve-rank.js';
 import { MpiUnavailableError, openMpiWorld, type MpiWorld } from '../mpi/world.js';
 import { writeLivePoints, writePolyChord } from '../output.js';
@@ -63,7 +63,7 @@ export async function runCommand(opts: Record<string, unknown>): Promise<number>
         const config = validateConfig(raw);
         const model = await loadModel(config);
         const workers = config.workers ?? 1;
-        return { logLikelihood: model.module !== undefined && workers > 1 ? { module: model.module, options: model.setupOptions ?? {} } : model.logLikelihood, vectorized: model.vectorized, dim: model.prior.dim, workers };
+        return { logLikelihood: likelihoodFor(model, workers), vectorized: model.vectorized, dim: model.prior.dim, workers };
       });
     }
     return await run(validateConfig(raw), { ...flags, ...(world ? { mpi: world } : {}) });
@@ -111,7 +111,7 @@ async function run(config: RunConfig, flags: RunFlags): Promise<number> {
 async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, root: string): Promise<number> {
   const sampler = new NestedSampler({
     // With workers, each thread loads the module itself.
-    logLikelihood: model.module !== undefined && (config.workers ?? 1) > 1 ? { module: model.module, options: model.setupOptions ?? {} } : model.logLikelihood,
+    logLikelihood: likelihoodFor(model, config.workers ?? 1),
     vectorized: model.vectorized,
     prior: model.prior,
     nLive: config.nLive,

@@ -44,9 +44,6 @@ export interface PlotRun {
 
 export function loadRun(root: string): PlotRun {
   const run = readPolyChord(root, { simulations: 200, seed: 0 });
-  const labels = existsSync(`${root}.paramnames`)
-    ? readFileSync(`${root}.paramnames`, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => l.split(/\s+/).slice(1).join(' ') || l.split(/\s+/)[0]!)
-    : [];
   const summary = existsSync(`${root}.json`) ? readRunSummary(`${root}.json`) : undefined;
   const finished = summary?.status === 'finished' ? summary : undefined;
   let nLike = finished?.nLike ?? NaN;
@@ -63,13 +60,12 @@ export function loadRun(root: string): PlotRun {
   // One log Z ± error per run: the run's own where it has one (its error
   // came from its own simulations), so the plot says what the CLI said.
   const own = summary?.status === 'finished' || summary?.status === 'merged' ? summary : undefined;
-  const shownLabels = run.paramNames.map((n, j) => labels[j] ?? n);
   return {
     root,
     source: summary ? 'nestflow' : 'polychord-files',
     dim: run.dim,
     paramNames: run.paramNames,
-    labels: shownLabels,
+    labels: run.labels,
     theta: run.theta,
     logL: run.logL,
     logLBirth: run.logLBirth,
@@ -78,7 +74,7 @@ export function loadRun(root: string): PlotRun {
     logZ: own ? own.logZ : run.evidence.logZ,
     logZErr: own ? own.logZErr : run.evidence.logZErr,
     logZSource: own ? 'run' : 'recomputed',
-    parameters: summarizePosterior(run.theta, run.evidence.logWeight, run.logL, run.dim, run.paramNames, shownLabels.map((l, j) => (l !== run.paramNames[j] ? l : ''))),
+    parameters: summarizePosterior(run.theta, run.evidence.logWeight, run.logL, run.dim, run.paramNames, run.labels.map((l, j) => (l !== run.paramNames[j] ? l : ''))),
     ess: run.evidence.ess,
     information: run.evidence.information,
     nLike,
