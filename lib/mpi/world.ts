@@ -26,6 +26,11 @@ export function mpiLaunch(env: NodeJS.ProcessEnv = process.env): { size?: number
   return undefined;
 }
 
+/** The implementation's name and version ("Open MPI v4.1.4"), from its longer self-description. */
+function libraryName(mpi: NativeMpi): string {
+  return mpi.libraryVersion().split('\n')[0]!.replace(/,.*$/, '');
+}
+
 /** One process of an MPI job, as nestflow uses it. */
 export class MpiWorld {
   readonly rank: number;
@@ -41,7 +46,7 @@ export class MpiWorld {
     this.#mpi = mpi;
     this.rank = rank;
     this.size = size;
-    this.library = mpi.libraryVersion().split('\n')[0]!.replace(/,.*$/, '');
+    this.library = libraryName(mpi);
   }
 
   /** @internal */
@@ -94,5 +99,5 @@ export function openMpiWorld(env: NodeJS.ProcessEnv = process.env): MpiWorld | u
 /** The MPI implementation nestflow was built with, or why there is none (for `nestflow info`). */
 export function mpiLibrary(): { library?: string; reason?: string } {
   const { addon, reason } = loadNativeMpi();
-  return addon ? { library: addon.libraryVersion().split('\n')[0]!.replace(/,.*$/, '') } : { reason: reason ?? 'unknown' };
+  return addon ? { library: libraryName(addon) } : { reason: reason ?? 'unknown' };
 }
