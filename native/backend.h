@@ -3,6 +3,7 @@
 // Coordinates here are whitened; the flow core handles the affine map.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@ struct BackendInfo {
   std::string name;  // e.g. "cpu (avx2)"
   int threads = 0;   // host threads it uses
   std::string device;  // the accelerator, empty on the CPU
+  std::string note;    // why 'auto' chose this backend over the device, if it did
 };
 
 class Backend {
@@ -78,10 +80,43 @@ class Backend {
                      double t, double* v, double* trace, int n) = 0;
 };
 
-std::unique_ptr<Backend> makeCpuBackend(int threads);
+// The training loop both backends run around their own step: the learning
+// rate's cosine decay, validation every spec.evalEvery steps and early
+// stopping. `step(lr)` runs one Adam step and returns its batch loss;
+// `keepBest` / `restoreBest` save and put back the weights of the best
+// validation loss (early stopping only).
+struct TrainLoopHooks {
+  std::function<double(double lr)> step;
+  std::function<double()> validationLoss;
+  std::function<void()> keepBest;
+  std::function<void()> restoreBest;
+};
+TrainResult runTrainLoop(const TrainSpec& spec, int nValidation, const TrainLoopHooks& hooks);
 
-// The backend by name: "cpu", "cuda" (throws std::range_error while it is not
-// compiled in), or "auto" (the best one compiled in).
+// AdamW's per-step numbers (after ++adam.step): the gradient's clip factor
+// for its global norm, lr / (1 − β1^k), 1 / √(1 − β2^k) and the decay factor.
+struct AdamStepScalars {
+  float clip, stepSize, invSqrtBc2, decay;
+};
+AdamStepScalars adamStepScalars(const TrainSpec& spec, double lr, double gradNorm2, std::uint64_t step);
+
+// `note`: why 'auto' fell back to it (BackendInfo::note).
+std::unique_ptr<Backend> makeCpuBackend(int threads, std::string note = {});
+// The CUDA backend (only in builds with NESTFLOW_WITH_CUDA; needs a device).
+std::unique_ptr<Backend> makeCudaBackend(int threads);
+
+// Whether this build carries the CUDA backend and a device answers.
+struct CudaStatus {
+  bool compiled = false;
+  bool available = false;
+  std::string device;  // deviceDescription() when available
+  std::string reason;  // why not, when not available
+};
+CudaStatus cudaStatus();
+
+// The backend by name: "cpu", "cuda" (a CodedError CUDA_UNAVAILABLE naming
+// the reason when the build has no CUDA backend or no device answers), or
+// "auto" (CUDA when a device answers, else the CPU with the reason in its note).
 std::unique_ptr<Backend> makeBackend(const std::string& name, int threads);
 
 }  // namespace nestflow

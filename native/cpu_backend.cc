@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "backend.h"
 #include "elementwise.h"
@@ -81,13 +83,13 @@ struct OdeScratch {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int threads) : pool_(threads) {
+  CpuBackend(int threads, std::string note) : pool_(threads), note_(std::move(note)) {
     train_.resize(pool_.size());
     ode_.resize(pool_.size());
   }
 
   BackendInfo info() const override {
-    return BackendInfo{std::string("cpu (") + gemmKernelName() + ")", pool_.size(), ""};
+    return BackendInfo{std::string("cpu (") + gemmKernelName() + ")", pool_.size(), "", note_};
   }
 
   // ---- training -----------------------------------------------------------
@@ -186,7 +188,6 @@ class CpuBackend final : public Backend {
   }
 
   // Draws a chunk's CFM pairs: x_t = t y + (1 - t) z + σ ε, target y - z.
-  // Draws a chunk's CFM pairs: x_t = t y + (1 - t) z + σ ε, target y - z.
   // Indices and times come from `rng`, the normals from `normalRng`.
   static void drawCfmRows(const NetShape& shape, const double* points, int nPoints, int rows,
                           double sigma, Rng& rng, Rng& normalRng, TrainScratch& s, float* tvals) {
@@ -213,7 +214,6 @@ class CpuBackend final : public Backend {
                     const double* points, int nTrain, int nValidation, const TrainSpec& spec,
                     std::uint64_t seed) override {
     const auto start = std::chrono::steady_clock::now();
-    TrainResult result;
     const std::size_t P = shape.paramCount();
     if (adam.m.size() != P) adam.m.assign(P, 0.0f);
     if (adam.v.size() != P) adam.v.assign(P, 0.0f);
@@ -257,14 +257,8 @@ class CpuBackend final : public Backend {
     };
 
     std::vector<float> best;
-    double bestLoss = INFINITY;
-    int sinceBest = 0;
-    const bool earlyStop = spec.patience > 0 && nValidation > 0;
-    for (int step = 0; step < spec.steps; ++step) {
-      const double progress = spec.steps > 1 ? static_cast<double>(step) / (spec.steps - 1) : 0.0;
-      const double lr = spec.learningRate *
-                        (spec.minLearningRateRatio +
-                         (1.0 - spec.minLearningRateRatio) * 0.5 * (1.0 + std::cos(M_PI * progress)));
+    TrainLoopHooks hooks;
+    hooks.step = [&](double lr) {
       const std::uint64_t stepSeed = stepRng.next();
       packNet(shape, params, true, packed, pool_);
       pool_.run(chunks, [&](int c, int w) {
@@ -280,27 +274,14 @@ class CpuBackend final : public Backend {
       });
       double loss = 0;
       for (int c = 0; c < chunks; ++c) loss += chunkLoss_[c];
-      result.loss.push_back(loss / batch);
       const double norm2 = reduceGrad(chunks, P);
       adamStep(params, adam, lr, norm2, spec);
-      ++result.stepsRun;
-
-      const bool evalNow = nValidation > 0 && spec.evalEvery > 0 &&
-                           ((step + 1) % spec.evalEvery == 0 || step + 1 == spec.steps);
-      if (evalNow) {
-        const double v = validationLoss();
-        result.validationLoss.push_back(v);
-        if (v < bestLoss) {
-          bestLoss = v;
-          sinceBest = 0;
-          result.bestStep = step;
-          if (earlyStop) best = params;
-        } else if (earlyStop && ++sinceBest >= spec.patience) {
-          break;
-        }
-      }
-    }
-    if (earlyStop && !best.empty()) params = best;
+      return loss / batch;
+    };
+    hooks.validationLoss = validationLoss;
+    hooks.keepBest = [&] { best = params; };
+    hooks.restoreBest = [&] { params = best; };
+    TrainResult result = runTrainLoop(spec, nValidation, hooks);
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -327,20 +308,16 @@ class CpuBackend final : public Backend {
   void adamStep(std::vector<float>& params, AdamState& adam, double lr, double gradNorm2,
                 const TrainSpec& spec) {
     const std::size_t P = params.size();
-    const double norm = std::sqrt(gradNorm2);
-    const float clip =
-        spec.clipNorm > 0 && norm > spec.clipNorm ? static_cast<float>(spec.clipNorm / norm) : 1.0f;
     ++adam.step;
-    const double bc1 = 1.0 - std::pow(spec.beta1, static_cast<double>(adam.step));
-    const double bc2 = 1.0 - std::pow(spec.beta2, static_cast<double>(adam.step));
+    const AdamStepScalars k = adamStepScalars(spec, lr, gradNorm2, adam.step);
     AdamCoefficients coef;
-    coef.clip = clip;
+    coef.clip = k.clip;
     coef.beta1 = static_cast<float>(spec.beta1);
     coef.beta2 = static_cast<float>(spec.beta2);
-    coef.stepSize = static_cast<float>(lr / bc1);
-    coef.invSqrtBc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+    coef.stepSize = k.stepSize;
+    coef.invSqrtBc2 = k.invSqrtBc2;
     coef.epsilon = static_cast<float>(spec.epsilon);
-    coef.decay = static_cast<float>(1.0 - lr * spec.weightDecay);
+    coef.decay = k.decay;
     pool_.run(kParamParts, [&](int part, int) {
       const std::size_t lo = P * part / kParamParts, hi = P * (part + 1) / kParamParts;
       adamUpdate(params.data() + lo, adam.m.data() + lo, adam.v.data() + lo, grad_.data() + lo,
@@ -525,6 +502,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  std::string note_;
   std::vector<TrainScratch> train_;
   std::vector<OdeScratch> ode_;
   std::vector<float> chunkGrad_;
@@ -535,8 +513,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> makeCpuBackend(int threads) {
-  return std::make_unique<CpuBackend>(threads > 0 ? threads : defaultThreadCount());
+std::unique_ptr<Backend> makeCpuBackend(int threads, std::string note) {
+  return std::make_unique<CpuBackend>(threads > 0 ? threads : defaultThreadCount(), std::move(note));
 }
 
 }  // namespace nestflow

@@ -72,6 +72,8 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       core_ = std::make_shared<FlowCore>(config);
     } catch (const ArgError& e) {
       throwArgError(env, e);
+    } catch (const CodedError& e) {
+      throwCodedError(env, e);
     } catch (const std::exception& e) {
       Napi::RangeError::New(env, e.what()).ThrowAsJavaScriptException();
     }
@@ -354,11 +356,7 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
       try {
         core = FlowCore::load(bytes.Data(), bytes.ByteLength(), threads, backend);
       } catch (const CodedError& e) {
-        auto err = Napi::RangeError::New(env, e.what());
-        err.Set("code", e.code);
-        err.Set("field", e.field);
-        err.ThrowAsJavaScriptException();
-        return env.Undefined();
+        return throwCodedError(env, e);
       } catch (const std::exception& e) {
         throw ArgError{true, e.what()};
       }
@@ -389,6 +387,7 @@ class FlowHandle : public Napi::ObjectWrap<FlowHandle> {
     o.Set("backend", b.name);
     o.Set("threads", b.threads);
     if (!b.device.empty()) o.Set("device", b.device);
+    if (!b.note.empty()) o.Set("backendNote", b.note);
     o.Set("dim", s.dim);
     auto hidden = Napi::Array::New(env, s.hidden.size());
     for (std::size_t i = 0; i < s.hidden.size(); ++i) hidden.Set(static_cast<uint32_t>(i), s.hidden[i]);

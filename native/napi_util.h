@@ -115,6 +115,15 @@ inline Napi::Value throwArgError(Napi::Env env, const ArgError& e) {
   return env.Undefined();
 }
 
+// A CodedError as JS sees it: a RangeError with .code and .field.
+inline Napi::Value throwCodedError(Napi::Env env, const CodedError& e) {
+  auto err = Napi::RangeError::New(env, e.what());
+  err.Set("code", e.code);
+  err.Set("field", e.field);
+  err.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 inline Napi::Float64Array toFloat64Array(Napi::Env env, const std::vector<double>& v) {
   auto arr = Napi::Float64Array::New(env, v.size());
   if (!v.empty()) std::memcpy(arr.Data(), v.data(), sizeof(double) * v.size());
