@@ -1,5 +1,7 @@
 #include "field_kernels.h"
 
+#include "device_ops.h"
+
 #include <cuda_runtime.h>
 
 #include "cuda_common.h"
@@ -187,11 +189,24 @@ long long NetDesc::paramCount() const {
   return layers == 0 ? 0 : weightOffset[layers - 1] + static_cast<long long>(in[layers - 1] + 1) * out[layers - 1];
 }
 
+namespace {
+// CUDA's integer versions (12080) as "12.8".
+std::string versionText(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+}  // namespace
+
 bool deviceAvailable(std::string* why) {
   int count = 0;
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
-    if (why) *why = std::string("no CUDA device: ") + cudaGetErrorString(err);
+    if (why) {
+      *why = std::string("no CUDA device: ") + cudaGetErrorString(err);
+      int driver = 0, runtime = 0;
+      cudaDriverGetVersion(&driver);
+      cudaRuntimeGetVersion(&runtime);
+      if (err == cudaErrorInsufficientDriver)
+        *why += driver == 0 ? " (no NVIDIA driver is loaded; this build's CUDA runtime is " + versionText(runtime) + ")"
+                            : " (the driver supports CUDA " + versionText(driver) + ", this build's runtime is " + versionText(runtime) + ")";
+    }
     cudaGetLastError();  // clear the sticky error
     return false;
   }
@@ -205,8 +220,12 @@ bool deviceAvailable(std::string* why) {
 std::string deviceDescription() {
   cudaDeviceProp p{};
   check(cudaGetDeviceProperties(&p, 0), "cudaGetDeviceProperties");
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
   return std::string(p.name) + ", compute capability " + std::to_string(p.major) + "." + std::to_string(p.minor) + ", " +
-         std::to_string(p.multiProcessorCount) + " SMs, " + std::to_string(p.totalGlobalMem >> 20) + " MiB";
+         std::to_string(p.multiProcessorCount) + " SMs, " + std::to_string(p.totalGlobalMem >> 20) + " MiB, driver " + versionText(driver) +
+         " (CUDA runtime " + versionText(runtime) + ")";
 }
 
 namespace {
@@ -236,20 +255,38 @@ void checkParams(const NetDesc& net, const std::vector<float>& params) {
 
 }  // namespace
 
-void fieldHost(const NetDesc& net, const std::vector<float>& params, const float* y, float t, float* v, float* trace, int n) {
-  checkParams(net, params);
+void launchField(const NetDesc& net, const float* params, const float* y, float t, float* v, float* trace, int n) {
   if (n <= 0) return;
   const int vecs = trace ? 1 + net.dim : 1;
   const Launch L = launchFor(net, vecs, 2 * net.dim + 1);
   allowShared(reinterpret_cast<const void*>(fieldKernel), L.sharedBytes);
+  const int blocks = (n + L.rowsPerBlock - 1) / L.rowsPerBlock;
+  fieldKernel<<<blocks, L.threads, L.sharedBytes>>>(params, net, y, t, v, trace, n, L.rowsPerBlock, vecs);
+  check(cudaGetLastError(), "fieldKernel launch");
+}
+
+void launchIntegrate(const NetDesc& net, const float* params, float* y, float* traceIntegral, int n, int steps, float t0, float t1) {
+  if (steps < 1) throw std::invalid_argument("steps must be at least 1");
+  if (n <= 0) return;
+  const int vecs = traceIntegral ? 1 + net.dim : 1;
+  const Launch L = launchFor(net, vecs, 4 * net.dim + 3);
+  allowShared(reinterpret_cast<const void*>(integrateKernel), L.sharedBytes);
+  const int blocks = (n + L.rowsPerBlock - 1) / L.rowsPerBlock;
+  integrateKernel<<<blocks, L.threads, L.sharedBytes>>>(params, net, y, traceIntegral, n, L.rowsPerBlock, vecs, steps, t0, t1);
+  check(cudaGetLastError(), "integrateKernel launch");
+}
+
+void synchronize(const char* what) { check(cudaDeviceSynchronize(), what); }
+
+void fieldHost(const NetDesc& net, const std::vector<float>& params, const float* y, float t, float* v, float* trace, int n) {
+  checkParams(net, params);
+  if (n <= 0) return;
   DeviceBuffer<float> dParams(params.size()), dY(static_cast<std::size_t>(n) * net.dim), dV(static_cast<std::size_t>(n) * net.dim),
       dTrace(trace ? n : 0);
   dParams.upload(params.data());
   dY.upload(y);
-  const int blocks = (n + L.rowsPerBlock - 1) / L.rowsPerBlock;
-  fieldKernel<<<blocks, L.threads, L.sharedBytes>>>(dParams.get(), net, dY.get(), t, dV.get(), trace ? dTrace.get() : nullptr, n, L.rowsPerBlock, vecs);
-  check(cudaGetLastError(), "fieldKernel launch");
-  check(cudaDeviceSynchronize(), "fieldKernel");
+  launchField(net, dParams.get(), dY.get(), t, dV.get(), trace ? dTrace.get() : nullptr, n);
+  synchronize("fieldKernel");
   dV.download(v);
   if (trace) dTrace.download(trace);
 }
@@ -258,16 +295,11 @@ void integrateHost(const NetDesc& net, const std::vector<float>& params, float* 
   checkParams(net, params);
   if (steps < 1) throw std::invalid_argument("steps must be at least 1");
   if (n <= 0) return;
-  const int vecs = traceIntegral ? 1 + net.dim : 1;
-  const Launch L = launchFor(net, vecs, 4 * net.dim + 3);
-  allowShared(reinterpret_cast<const void*>(integrateKernel), L.sharedBytes);
   DeviceBuffer<float> dParams(params.size()), dY(static_cast<std::size_t>(n) * net.dim), dTrace(traceIntegral ? n : 0);
   dParams.upload(params.data());
   dY.upload(y);
-  const int blocks = (n + L.rowsPerBlock - 1) / L.rowsPerBlock;
-  integrateKernel<<<blocks, L.threads, L.sharedBytes>>>(dParams.get(), net, dY.get(), traceIntegral ? dTrace.get() : nullptr, n, L.rowsPerBlock, vecs, steps, t0, t1);
-  check(cudaGetLastError(), "integrateKernel launch");
-  check(cudaDeviceSynchronize(), "integrateKernel");
+  launchIntegrate(net, dParams.get(), dY.get(), traceIntegral ? dTrace.get() : nullptr, n, steps, t0, t1);
+  synchronize("integrateKernel");
   dY.download(y);
   if (traceIntegral) dTrace.download(traceIntegral);
 }

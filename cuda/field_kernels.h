@@ -11,7 +11,7 @@ namespace cuda {
 // Whether a CUDA device answers (a driver is loaded and sees a GPU); if not,
 // `why` says what failed. Never throws: no GPU is an ordinary case.
 bool deviceAvailable(std::string* why = nullptr);
-// "<name>, compute capability X.Y, N SMs, M MiB" of device 0.
+// "<name>, compute capability X.Y, N SMs, M MiB, driver A.B (CUDA runtime C.D)" of device 0.
 std::string deviceDescription();
 
 #if defined(__CUDACC__)

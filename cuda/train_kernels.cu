@@ -3,6 +3,8 @@
 #include <cuda_runtime.h>
 
 #include "cuda_common.h"
+#include "device_ops.h"
+#include "philox.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -161,31 +163,110 @@ __global__ void adamKernel(float* __restrict__ w, float* __restrict__ m, float* 
   w[i] = w[i] * c.decay - c.stepSize * m[i] / (sqrtf(v[i]) * c.invSqrtBc2 + c.epsilon);
 }
 
+// One CFM row per thread: a point index (row i's own point when inOrder) and
+// t from Philox (seed, stream, i), the row's normals from stream + 1 (2 dim of
+// them with path noise).
+__global__ void cfmBatchKernel(int dim, const float* __restrict__ points, int nPoints, int rows, float sigma, std::uint64_t seed,
+                               std::uint64_t stream, int inOrder, float* __restrict__ xt, float* __restrict__ tv, float* __restrict__ target) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= rows) return;
+  const philox::Block pick = philox::draw(seed, stream, static_cast<std::uint64_t>(i));
+  // Multiply-shift: an index in [0, nPoints) without a modulo's bias toward small ones.
+  const int index = inOrder ? i % nPoints : static_cast<int>((static_cast<std::uint64_t>(pick.v[0]) * static_cast<std::uint64_t>(nPoints)) >> 32);
+  const float t = philox::toUniform(pick.v[1]);
+  tv[i] = t;
+  const float* y = points + static_cast<std::size_t>(index) * dim;
+  const int perRow = sigma > 0.0f ? 2 * dim : dim;
+  const int blocksPerRow = (perRow + 3) / 4;
+  for (int q = 0; q < blocksPerRow; ++q) {
+    const philox::Block blk = philox::draw(seed, stream + 1, static_cast<std::uint64_t>(i) * blocksPerRow + q);
+    float n[4];
+    philox::toNormal2(blk.v[0], blk.v[1], n[0], n[1]);
+    philox::toNormal2(blk.v[2], blk.v[3], n[2], n[3]);
+    for (int k = 0; k < 4; ++k) {
+      const int e = 4 * q + k;
+      if (e < dim) {
+        xt[static_cast<std::size_t>(i) * dim + e] = t * y[e] + (1.0f - t) * n[k];
+        target[static_cast<std::size_t>(i) * dim + e] = y[e] - n[k];
+      } else if (e < perRow) {
+        xt[static_cast<std::size_t>(i) * dim + (e - dim)] += sigma * n[k];
+      }
+    }
+  }
+}
+
+// out[0] = Σ x², one block of 256 threads: strided partial sums, then a
+// fixed tree, so the sum is the same every run.
+__global__ void sumSquaresKernel(const float* __restrict__ x, long long n, float* __restrict__ out) {
+  __shared__ float part[256];
+  float s = 0.0f;
+  for (long long i = threadIdx.x; i < n; i += blockDim.x) s += x[i] * x[i];
+  part[threadIdx.x] = s;
+  __syncthreads();
+  for (int width = blockDim.x / 2; width > 0; width /= 2) {
+    if (threadIdx.x < width) part[threadIdx.x] += part[threadIdx.x + width];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[0] = part[0];
+}
+
+std::size_t lossSharedBytes(const NetDesc& net) {
+  return (static_cast<std::size_t>(kRows) * layoutOf(net).total + 2 * kRows * net.maxWidth() + kRows) * sizeof(float);
+}
+
 }  // namespace
+
+int lossBlocks(int n) { return (n + kRows - 1) / kRows; }
+
+void launchLoss(const NetDesc& net, const float* params, const float* xt, const float* t, const float* target, int n, float* grad,
+                const LossScratch& scratch) {
+  if (n <= 0) throw std::invalid_argument("n must be positive");
+  const std::size_t sharedBytes = lossSharedBytes(net);
+  if (sharedBytes > (48u << 10)) check(cudaFuncSetAttribute(lossKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sharedBytes)), "shared memory size");
+  const int blocks = lossBlocks(n);
+  const int threads = std::min(256, std::max(64, ((net.maxWidth() + 31) / 32) * 32));
+  lossKernel<<<blocks, threads, sharedBytes>>>(params, net, xt, t, target, n, scratch.partial, scratch.blockLoss, grad ? 1 : 0);
+  check(cudaGetLastError(), "lossKernel launch");
+  if (grad) {
+    const long long P = net.paramCount();
+    reduceKernel<<<static_cast<unsigned>((P + 255) / 256), 256>>>(scratch.partial, blocks, P, grad);
+    check(cudaGetLastError(), "reduceKernel launch");
+  }
+}
+
+void launchCfmBatch(int dim, const float* points, int nPoints, int rows, float sigma, std::uint64_t seed, std::uint64_t stream, bool inOrder,
+                    float* xt, float* t, float* target) {
+  if (rows <= 0) return;
+  if (nPoints <= 0) throw std::invalid_argument("a CFM batch needs points");
+  cfmBatchKernel<<<(rows + 127) / 128, 128>>>(dim, points, nPoints, rows, sigma, seed, stream, inOrder ? 1 : 0, xt, t, target);
+  check(cudaGetLastError(), "cfmBatchKernel launch");
+}
+
+void launchSumSquares(const float* x, long long n, float* out) {
+  sumSquaresKernel<<<1, 256>>>(x, n, out);
+  check(cudaGetLastError(), "sumSquaresKernel launch");
+}
+
+void launchAdam(float* params, float* m, float* v, const float* grad, long long n, const AdamCoefficients& c) {
+  if (n <= 0) return;
+  adamKernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(params, m, v, grad, n, c);
+  check(cudaGetLastError(), "adamKernel launch");
+}
 
 double cfmLossHost(const NetDesc& net, const std::vector<float>& params, const float* xt, const float* t, const float* target, int n,
                    float* grad) {
   const long long P = net.paramCount();
   if (static_cast<long long>(params.size()) != P) throw std::invalid_argument("params has the wrong length for the network");
   if (n <= 0) throw std::invalid_argument("n must be positive");
-  const Layout L = layoutOf(net);
-  const std::size_t sharedBytes = (static_cast<std::size_t>(kRows) * L.total + 2 * kRows * net.maxWidth() + kRows) * sizeof(float);
-  if (sharedBytes > (48u << 10)) check(cudaFuncSetAttribute(lossKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(sharedBytes)), "shared memory size");
-  const int blocks = (n + kRows - 1) / kRows;
+  const int blocks = lossBlocks(n);
   DeviceBuffer<float> dParams(params.size()), dX(static_cast<std::size_t>(n) * net.dim), dT(n), dTarget(static_cast<std::size_t>(n) * net.dim),
       dPartial(grad ? static_cast<std::size_t>(blocks) * P : 0), dLoss(blocks), dGrad(grad ? P : 0);
   dParams.upload(params.data());
   dX.upload(xt);
   dT.upload(t);
   dTarget.upload(target);
-  const int threads = std::min(256, std::max(64, ((net.maxWidth() + 31) / 32) * 32));
-  lossKernel<<<blocks, threads, sharedBytes>>>(dParams.get(), net, dX.get(), dT.get(), dTarget.get(), n, dPartial.get(), dLoss.get(), grad ? 1 : 0);
-  check(cudaGetLastError(), "lossKernel launch");
-  if (grad) {
-    reduceKernel<<<static_cast<unsigned>((P + 255) / 256), 256>>>(dPartial.get(), blocks, P, dGrad.get());
-    check(cudaGetLastError(), "reduceKernel launch");
-  }
-  check(cudaDeviceSynchronize(), "lossKernel");
+  launchLoss(net, dParams.get(), dX.get(), dT.get(), dTarget.get(), n, grad ? dGrad.get() : nullptr, LossScratch{dPartial.get(), dLoss.get()});
+  synchronize("lossKernel");
   std::vector<float> blockLoss(blocks);
   dLoss.download(blockLoss.data());
   double loss = 0;
@@ -203,9 +284,8 @@ void adamHost(std::vector<float>& params, std::vector<float>& m, std::vector<flo
   dM.upload(m.data());
   dV.upload(v.data());
   dG.upload(grad.data());
-  adamKernel<<<static_cast<unsigned>((n + 255) / 256), 256>>>(dW.get(), dM.get(), dV.get(), dG.get(), static_cast<long long>(n), c);
-  check(cudaGetLastError(), "adamKernel launch");
-  check(cudaDeviceSynchronize(), "adamKernel");
+  launchAdam(dW.get(), dM.get(), dV.get(), dG.get(), static_cast<long long>(n), c);
+  synchronize("adamKernel");
   dW.download(params.data());
   dM.download(m.data());
   dV.download(v.data());
