@@ -12,10 +12,10 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCommand } from './cli/run-command.js';
 import { ConfigError } from './config.js';
-import { Flow, FLOW_DEFAULTS } from './flow.js';
+import { cudaStatus, Flow, FLOW_DEFAULTS } from './flow.js';
 import { UsageError } from './model-module.js';
 import { mpiLibrary } from './mpi/world.js';
-import { loadNative } from './native.js';
+import { BACKEND_NAMES, loadNative } from './native.js';
 import { BUILTIN_PROBLEMS } from './problems.js';
 import { fmt } from './progress.js';
 import { CHECKPOINT_DEFAULTS, SAMPLER_DEFAULTS } from './sampler/index.js';
@@ -46,8 +46,11 @@ function info(): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const native = loadNative().testing;
   const mpi = mpiLibrary();
+  const cuda = cudaStatus();
   process.stdout.write(
-    `nestflow ${VERSION}\nbackend: ${backend}\nthreads: ${threads}\nCPU: ${cpu} (${cpus().length} logical cores)\n` +
+    `nestflow ${VERSION}\nbackend (auto): ${backend}\nthreads: ${threads}\n` +
+      `device: ${cuda.available ? `${cuda.device} (--backend cuda; auto uses it)` : `none; ${cuda.reason ?? 'unknown'}`}\n` +
+      `CPU: ${cpu} (${cpus().length} logical cores)\n` +
       `CPU features: gemm kernel ${native.gemmKernel}\nnode: ${process.version}\n` +
       `likelihood workers: 1 by default (the main thread); --workers n runs a module's likelihood on n worker threads (up to ${cpus().length} cores here)\n` +
       (mpi.library
@@ -64,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program.command('info').description('version, backend, threads, CPU features').action(() => info());
+  program.command('info').description('version, backend, GPU device, threads, CPU features, MPI').action(() => info());
 
   program
     .command('run')
@@ -86,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--folds <n>', 'folds of the live points, one flow each (default 2 below 5-D, else 4)', int('--folds'))
     .option('--hidden <widths>', 'hidden widths of the flow, e.g. 128,128,128', intList)
     .option('--threads <n>', 'flow threads (default: OMP_NUM_THREADS or all cores)', int('--threads'))
+    .addOption(new Option('--backend <name>', "where the flows run: cuda (an NVIDIA GPU), cpu, or auto (cuda when a device answers, else cpu)").choices([...BACKEND_NAMES]))
     .option('--ode-steps <n>', `RK4 steps of the flow ODE (default ${FLOW_DEFAULTS.odeSteps})`, int('--ode-steps'))
     .option('--train-steps <n>', 'Adam steps per flow and iteration (default min(300, 2 × points), shared when there are more than two folds)', int('--train-steps'))
     .option('--resume', 'continue from <root>.checkpoint if it exists (a finished run returns its result at once)')

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { BACKEND_NAMES } from './native.js';
 import { BUILTIN_PROBLEMS } from './problems.js';
 import { CHECKPOINT_DEFAULTS } from './sampler/checkpointing.js';
 import { OPTION_RULES as R, SAMPLER_DEFAULTS } from './sampler/options.js';
@@ -45,6 +46,7 @@ export const RunConfigSchema = z
         threads: positiveInt.optional(),
         odeSteps: positiveInt.optional(),
         trainSteps: positiveInt.optional(),
+        backend: z.enum(BACKEND_NAMES).optional(),
       })
       .strict()
       .default({}),

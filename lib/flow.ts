@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, loadNative, type NativeBackendName, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
+import { BACKEND_NAMES, loadNative, type NativeBackendName, type NativeCudaStatus, type NativeFlowHandle, type NativeFlowInfo } from './native.js';
 import { checkChoice, checkNumber, intFrom } from './validate.js';
 
 /** Values (points × dim) one call takes or returns; the native side refuses more before it allocates. */
@@ -10,10 +10,21 @@ export type TraceMode = (typeof TRACE_MODES)[number];
 
 /**
  * Where the flow's maths runs. `'cpu'`: the C++ kernels on all cores.
- * `'cuda'`: an NVIDIA GPU (not built in yet: asking for it throws).
- * `'auto'` (default): the best backend compiled in — the CPU today.
+ * `'cuda'`: an NVIDIA GPU (training, sampling with the exact trace, log q);
+ * throws a RangeError with code `CUDA_UNAVAILABLE` and the driver's reason
+ * where no device answers or the addon was built without CUDA.
+ * `'auto'` (default): CUDA when a device answers, else the CPU, with the
+ * reason in `flow.info.backendNote`.
  */
 export type BackendName = NativeBackendName;
+
+/** Whether this build of nestflow carries the CUDA backend, and whether a device answers (or why not). */
+export type CudaStatus = NativeCudaStatus;
+
+/** The CUDA backend's state on this machine (asked once per process). */
+export function cudaStatus(): CudaStatus {
+  return loadNative().cudaStatus();
+}
 
 /** Defaults of the flow's ODE options (the CLI help shows them). */
 export const FLOW_DEFAULTS = { odeSteps: 10, trace: 'auto', exactTraceMaxDim: 64, hutchinsonProbes: 4 } as const;

@@ -2,8 +2,8 @@
  * nestflow: nested sampling with neural-flow proposals.
  * @packageDocumentation
  */
-export { Flow } from './flow.js';
-export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode, BackendName } from './flow.js';
+export { Flow, cudaStatus } from './flow.js';
+export type { FlowOptions, TrainOptions, TrainResult, OdeOptions, FlowSamples, FlowInfo, TraceMode, BackendName, CudaStatus } from './flow.js';
 export { NestedSampler, LikelihoodError, NestedSamplingError, equalWeightSamples, SAMPLER_DEFAULTS } from './sampler/index.js';
 export type {
   NestedSamplerOptions,

@@ -23,7 +23,7 @@ export interface NativeOdeOptions {
   baseScale?: number;
 }
 
-/** The backends the addon can be asked for ('cuda' throws while it is not compiled in). */
+/** The backends the addon can be asked for ('cuda' throws, code CUDA_UNAVAILABLE, where no device answers). */
 export const BACKEND_NAMES = ['auto', 'cpu', 'cuda'] as const;
 export type NativeBackendName = (typeof BACKEND_NAMES)[number];
 
@@ -32,6 +32,8 @@ export interface NativeFlowInfo {
   threads: number;
   /** The accelerator, on a device backend. */
   device?: string;
+  /** Why 'auto' chose the CPU (no CUDA device, or a build without the CUDA backend). */
+  backendNote?: string;
   dim: number;
   hidden: number[];
   timeFreqs: number;
@@ -78,9 +80,20 @@ export interface NativeTesting {
   defaultThreads: number;
 }
 
+/** Whether this build carries the CUDA backend and whether a device answers. */
+export interface NativeCudaStatus {
+  compiled: boolean;
+  available: boolean;
+  /** Name, compute capability, SMs, memory, driver and runtime versions of device 0. */
+  device?: string;
+  /** Why there is no device to use. */
+  reason?: string;
+}
+
 export interface NativeAddon {
   FlowHandle: NativeFlowHandleClass;
   testing: NativeTesting;
+  cudaStatus(): NativeCudaStatus;
 }
 
 let cached: NativeAddon | undefined;

@@ -6,6 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { readConfigFile, validateConfig, type RunConfig } from '../config.js';
+import { cudaStatus, type BackendName } from '../flow.js';
 import { likelihoodFor, loadModel, UsageError, type Model } from '../model-module.js';
 import { serveRank } from '../mpi/serve-rank.js';
 import { MpiUnavailableError, openMpiWorld, type MpiWorld } from '../mpi/world.js';
@@ -46,6 +47,7 @@ export async function runCommand(opts: Record<string, unknown>): Promise<number>
   if (opts.threads !== undefined) flow.threads = opts.threads;
   if (opts.odeSteps !== undefined) flow.odeSteps = opts.odeSteps;
   if (opts.trainSteps !== undefined) flow.trainSteps = opts.trainSteps;
+  if (opts.backend !== undefined) flow.backend = opts.backend;
   raw.flow = flow;
   const flags = { quiet: Boolean(opts.quiet), json: Boolean(opts.json), resume: Boolean(opts.resume) };
   // Under mpirun / srun: rank 0 runs the sampler, the other ranks serve
@@ -85,6 +87,7 @@ interface RunFlags {
 }
 
 async function run(config: RunConfig, flags: RunFlags): Promise<number> {
+  if (config.flow.backend === 'cuda' && !cudaStatus().available) throw new UsageError(`backend cuda is not available: ${cudaStatus().reason ?? 'no CUDA device'}`);
   const model = await loadModel(config);
   const root = join(config.outputDir, config.fileRoot ?? model.name);
   // Fail on an unwritable output directory before spending any likelihood call.
@@ -135,10 +138,12 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
       ...(config.flow.threads ? { threads: config.flow.threads } : {}),
       ...(config.flow.odeSteps ? { odeSteps: config.flow.odeSteps } : {}),
       ...(config.flow.trainSteps ? { train: { steps: config.flow.trainSteps } } : {}),
+      ...(config.flow.backend ? { backend: config.flow.backend } : {}),
     },
     onWarning: (m) => { if (!flags.quiet) process.stderr.write(`nestflow: warning: ${m}\n`); },
   });
 
+  if (!flags.quiet) process.stderr.write(`nestflow: flows on ${backendLine(config.flow.backend ?? 'auto')}\n`);
   if ((config.workers ?? 1) > 1 && model.module === undefined && !flags.quiet)
     process.stderr.write(`nestflow: the built-in problem ${model.name} runs on the main thread (workers apply to a likelihood module, -l)\n`);
   // Checkpoints beside the output; --resume continues from one if it is there.
@@ -198,4 +203,12 @@ async function runAndWrite(config: RunConfig, flags: RunFlags, model: Model, roo
     );
   }
   return 0;
+}
+
+/** Where the run's flows compute, and why there when 'auto' chose. */
+function backendLine(backend: BackendName): string {
+  if (backend === 'cpu') return 'the CPU (--backend cpu)';
+  const cuda = cudaStatus();
+  if (cuda.available) return `the GPU: ${cuda.device}`;
+  return `the CPU (auto: ${cuda.reason ?? 'no CUDA device'})`;
 }

@@ -62,6 +62,8 @@ export function readRunCheckpoint(path: unknown, settings: Record<string, unknow
     try {
       return Flow.load(bytes, opts);
     } catch (err) {
+      // A backend this machine lacks is not a damaged checkpoint.
+      if ((err as { code?: string }).code === 'CUDA_UNAVAILABLE') throw err;
       // The flow reader names the field at fault; say which flow it was.
       const inner = err as { message?: string; field?: string };
       const field = `flows[${j}]${inner.field ? `.${inner.field}` : ''}`;

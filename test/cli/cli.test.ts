@@ -104,10 +104,11 @@ describe('nestflow run (subprocess)', () => {
     expect(readFileSync(join(dir, 'line.paramnames'), 'utf8')).toMatch(/^slope/);
   });
 
-  it('nestflow info names the backend and threads', () => {
+  it('nestflow info names the backend, the GPU device or why there is none, and threads', () => {
     const r = nestflow(['info']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/backend: cpu/);
+    expect(r.stdout).toMatch(/backend \(auto\): (cpu|cuda)/);
+    expect(r.stdout).toMatch(/^device: (none; (no CUDA device: .+|this build of nestflow has no CUDA backend .+)|.+compute capability \d+\.\d+.+driver .+)$/m);
     expect(r.stdout).toMatch(/threads: \d+/);
   });
 });
