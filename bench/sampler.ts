@@ -1,6 +1,6 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
- *                          [--nlive 500] [--seeds 1,2,3] [--threads N]
+ *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     patience: { type: 'string' },
     margin: { type: 'string' },
     folds: { type: 'string' },
+    'ode-steps': { type: 'string' },
+    'kill-fraction': { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -58,6 +60,7 @@ for (const p of problems) {
       seed,
       flow: {
         ...(values.threads ? { threads: Number(values.threads) } : {}),
+        ...(values['ode-steps'] !== undefined ? { odeSteps: Number(values['ode-steps']) } : {}),
         train: {
           ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
           ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
@@ -70,6 +73,7 @@ for (const p of problems) {
       ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
       ...(values.folds !== undefined ? { folds: Number(values.folds) } : {}),
+      ...(values['kill-fraction'] !== undefined ? { killFraction: Number(values['kill-fraction']) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose
