@@ -1,6 +1,6 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
- *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f]
+ *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     folds: { type: 'string' },
     'ode-steps': { type: 'string' },
     'kill-fraction': { type: 'string' },
+    'train-steps': { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -64,6 +65,7 @@ for (const p of problems) {
         train: {
           ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
           ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
+          ...(values['train-steps'] !== undefined ? { steps: Number(values['train-steps']) } : {}),
         },
       },
       onWarning: () => {},

@@ -45,10 +45,15 @@ export function planFolds(s: Survivors, folds: number): FoldPlan {
  * that start near it: by default at most 2 steps per point, and the
  * iteration's steps shared so that K flows train as long as two did
  * (Rosenbrock 6-D, 4 folds, seeds 1 and 3: 150 steps each took 42–45k
- * calls against 39–40k with 300, at about half the training time).
+ * calls against 39–40k with 300, at about half the training time). Steps
+ * scale with the share of live points an iteration replaces (killFraction
+ * / 0.5), so a run trains as long per unit of log X whatever that share
+ * (Rosenbrock 10-D, killFraction 0.25, seeds 1, 3, 5: 145–223k calls with
+ * 75 steps against 207–271k with 150).
  */
-export function trainSteps(flow: SamplerFlowOptions, n: number, firstIteration: boolean, flows = 2): number {
-  const perIteration = flow.train?.steps ?? Math.max(20, Math.round((Math.min(300, 2 * n) * 2) / Math.max(2, flows)));
+export function trainSteps(flow: SamplerFlowOptions, n: number, firstIteration: boolean, flows = 2, killFraction = 0.5): number {
+  const perIteration =
+    flow.train?.steps ?? Math.max(20, Math.round(((Math.min(300, 2 * n) * 2) / Math.max(2, flows)) * (killFraction / 0.5)));
   return firstIteration ? (flow.firstTrainSteps ?? 2 * perIteration) : perIteration;
 }
 
@@ -57,11 +62,11 @@ export function trainSteps(flow: SamplerFlowOptions, n: number, firstIteration: 
  * Every point trains (no validation hold-out unless asked for): the points
  * a flow may use are few, and what a flow leaves out it under-covers.
  */
-export async function trainFlows(flows: readonly Flow[], training: Int32Array[], s: Survivors, options: SamplerFlowOptions, firstIteration: boolean): Promise<number[]> {
+export async function trainFlows(flows: readonly Flow[], training: Int32Array[], s: Survivors, options: SamplerFlowOptions, firstIteration: boolean, killFraction: number): Promise<number[]> {
   const dim = flows[0]!.dim;
   const losses: number[] = [];
   for (let j = 0; j < training.length; j++) {
-    const steps = trainSteps(options, training[j]!.length, firstIteration, training.length);
+    const steps = trainSteps(options, training[j]!.length, firstIteration, training.length, killFraction);
     const trained = await flows[j]!.train(gatherRows(s.u, training[j]!, dim), { validationFraction: 0, ...options.train, steps } satisfies TrainOptions);
     if (trained.loss.length) losses.push(trained.loss[trained.loss.length - 1]!);
   }

@@ -66,7 +66,10 @@ export interface NestedSamplerOptions {
    * 4 from 5-D ({@link defaultFolds}).
    */
   folds?: number;
-  /** Fraction of the live points killed per iteration. Default 0.5. */
+  /**
+   * Fraction of the live points killed per iteration. Default 0.5 below
+   * 10-D, 0.25 from 10-D ({@link defaultKillFraction}).
+   */
   killFraction?: number;
   /** Stop when the evidence left in the live points, X·mean(L_live), is below tolerance·Z. Default 1e-3. */
   tolerance?: number;
@@ -134,7 +137,7 @@ export interface NestedSamplerOptions {
   onWarning?: (message: string) => void;
 }
 
-/** The defaults of every numeric option that has one (localSteps depends on dim: {@link defaultLocalSteps}). */
+/** The defaults of every numeric option that has one (folds, killFraction and localSteps depend on dim: {@link defaultFolds}, {@link defaultKillFraction}, {@link defaultLocalSteps}). */
 export const SAMPLER_DEFAULTS = {
   nLive: 500,
   seed: 0,
@@ -156,6 +159,14 @@ export const SAMPLER_DEFAULTS = {
  * calls instead of 59k, a third of the sampling time).
  */
 export const defaultFolds = (dim: number): number => (dim >= 5 ? 4 : 2);
+
+/**
+ * Kill fraction by dimension. Killing half the live points per iteration
+ * left Rosenbrock 10-D biased low (five seeds: −3.72 to +0.08σ, mean
+ * −2.78σ); killing a quarter gave −1.12 to +2.85σ (mean +0.33σ) for 14% more
+ * calls (median) and twice the iterations. Below 10-D half is right and cheaper.
+ */
+export const defaultKillFraction = (dim: number): number => (dim >= 10 ? 0.25 : SAMPLER_DEFAULTS.killFraction);
 
 /** Random-walk steps of a chain the flow could not move: about one autocorrelation time. */
 export const defaultLocalSteps = (dim: number): number => Math.max(4, 3 * dim);
@@ -230,7 +241,7 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
   const cap = (key: Numeric): number => (given(key) === undefined ? Infinity : value(key, NaN));
   const d = SAMPLER_DEFAULTS;
   const nLive = value('nLive', d.nLive);
-  const killFraction = value('killFraction', d.killFraction);
+  const killFraction = value('killFraction', defaultKillFraction(dim));
   const paramNames = options.paramNames ?? Array.from({ length: dim }, (_, i) => `theta${i}`);
   if (!Array.isArray(paramNames) || paramNames.length !== dim)
     throw new RangeError(`paramNames has ${Array.isArray(paramNames) ? paramNames.length : 'no'} entries, but the prior has dim ${dim}`);

@@ -192,7 +192,7 @@ export class NestedSampler {
     // Fit: one flow per fold, trained on the other folds' survivors (cross-fitting).
     const plan = planFolds(kill.survivors, o.folds);
     const t0 = performance.now();
-    const losses = await trainFlows(flows, plan.training, kill.survivors, o.flow, state.iteration === 0);
+    const losses = await trainFlows(flows, plan.training, kill.survivors, o.flow, state.iteration === 0, o.killFraction);
     const trainMs = performance.now() - t0;
     state.timings.train += trainMs;
     // Propose: each chain starts at a survivor and moves with the flow that never saw its fold.

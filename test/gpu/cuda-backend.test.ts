@@ -76,7 +76,7 @@ describe('CUDA backend: agreement with the CPU through Flow', () => {
         expect(b.info.backend).toMatch(to === 'cuda' ? /^cuda/ : /^cpu/);
         const [la, lb] = [await a.logProb(x), await b.logProb(x)];
         let worst = 0;
-        for (let i = 0; i < la.logProb.length; i++) worst = Math.max(worst, Math.abs(la.logProb[i]! - lb.logProb[i]!));
+        for (let i = 0; i < la.length; i++) worst = Math.max(worst, Math.abs(la[i]! - lb[i]!));
         expect(worst, `d = ${dim}, ${from} → ${to}`).toBeLessThanOrEqual(1e-4);
         // The RNG state travels in the file: the same latent draws on both.
         const [sa, sb] = [await a.sample(500), await b.sample(500)];

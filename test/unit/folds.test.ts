@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planFolds, trainSteps } from '../../lib/sampler/folds.js';
 import type { Survivors } from '../../lib/sampler/kill.js';
-import { defaultFolds } from '../../lib/sampler/options.js';
+import { defaultFolds, defaultKillFraction, resolveOptions } from '../../lib/sampler/options.js';
+import { priors } from '../../lib/priors.js';
 
 const survivors = (folds: number[]): Survivors => {
   const n = folds.length;
@@ -41,5 +42,20 @@ describe('cross-fitting over K folds', () => {
     expect(trainSteps({ train: { steps: 77 } }, 187, false, 4)).toBe(77);
     expect(defaultFolds(4)).toBe(2);
     expect(defaultFolds(5)).toBe(4);
+  });
+
+  it('the steps follow the share of live points an iteration replaces, and a quarter dies from 10-D', () => {
+    expect(trainSteps({}, 281, false, 4, 0.25)).toBe(75);
+    expect(trainSteps({}, 281, true, 4, 0.25)).toBe(150);
+    expect(trainSteps({}, 281, false, 4, 0.5)).toBe(150);
+    expect(trainSteps({}, 10, false, 4, 0.1)).toBe(20); // never below 20
+    expect(trainSteps({ train: { steps: 77 } }, 281, false, 4, 0.25)).toBe(77);
+    expect(defaultKillFraction(9)).toBe(0.5);
+    expect(defaultKillFraction(10)).toBe(0.25);
+    const options = (dim: number, killFraction?: number) =>
+      resolveOptions({ logLikelihood: () => 0, prior: priors.uniform(Array(dim).fill(0), Array(dim).fill(1)), ...(killFraction ? { killFraction } : {}) }).killFraction;
+    expect(options(9)).toBe(0.5);
+    expect(options(10)).toBe(0.25);
+    expect(options(10, 0.5)).toBe(0.5);
   });
 });
