@@ -77,11 +77,11 @@ class CudaBackend final : public Backend {
     toDevice(dParams, params.data(), P);
     toDevice(dM, adam.m.data(), P);
     toDevice(dV, adam.v.data(), P);
-    const int rows = std::max(batch, nValidation);
-    float* dXt = xt_.reserve(static_cast<std::size_t>(rows) * d);
-    float* dT = t_.reserve(rows);
-    float* dTarget = target_.reserve(static_cast<std::size_t>(rows) * d);
-    const int blocks = lossBlocks(rows);
+    // The validation rows have arrays of their own; the loss blocks serve both.
+    float* dXt = xt_.reserve(static_cast<std::size_t>(batch) * d);
+    float* dT = t_.reserve(batch);
+    float* dTarget = target_.reserve(static_cast<std::size_t>(batch) * d);
+    const int blocks = lossBlocks(std::max(batch, nValidation));
     const LossScratch scratch{partial_.reserve(static_cast<std::size_t>(lossBlocks(batch)) * P), blockLoss_.reserve(blocks)};
     float* dGrad = grad_.reserve(P);
     float* dNorm = norm_.reserve(1);

@@ -293,7 +293,6 @@ void fieldHost(const NetDesc& net, const std::vector<float>& params, const float
 
 void integrateHost(const NetDesc& net, const std::vector<float>& params, float* y, float* traceIntegral, int n, int steps, float t0, float t1) {
   checkParams(net, params);
-  if (steps < 1) throw std::invalid_argument("steps must be at least 1");
   if (n <= 0) return;
   DeviceBuffer<float> dParams(params.size()), dY(static_cast<std::size_t>(n) * net.dim), dTrace(traceIntegral ? n : 0);
   dParams.upload(params.data());

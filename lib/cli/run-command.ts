@@ -87,7 +87,8 @@ interface RunFlags {
 }
 
 async function run(config: RunConfig, flags: RunFlags): Promise<number> {
-  if (config.flow.backend === 'cuda' && !cudaStatus().available) throw new UsageError(`backend cuda is not available: ${cudaStatus().reason ?? 'no CUDA device'}`);
+  const cuda = cudaStatus();
+  if (config.flow.backend === 'cuda' && !cuda.available) throw new UsageError(`backend cuda is not available: ${cuda.reason ?? 'no CUDA device'}`);
   const model = await loadModel(config);
   const root = join(config.outputDir, config.fileRoot ?? model.name);
   // Fail on an unwritable output directory before spending any likelihood call.
