@@ -1,6 +1,6 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
- *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n]
+ *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n] [--max-flow-calls n]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'ode-steps': { type: 'string' },
     'kill-fraction': { type: 'string' },
     'train-steps': { type: 'string' },
+    'max-flow-calls': { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -76,6 +77,7 @@ for (const p of problems) {
       ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
       ...(values.folds !== undefined ? { folds: Number(values.folds) } : {}),
       ...(values['kill-fraction'] !== undefined ? { killFraction: Number(values['kill-fraction']) } : {}),
+      ...(values['max-flow-calls'] !== undefined ? { maxFlowCallsPerPoint: Number(values['max-flow-calls']) } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose
