@@ -1,6 +1,7 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n] [--max-flow-calls n]
+ *                          [--local-steps n] [--walk-only]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'kill-fraction': { type: 'string' },
     'train-steps': { type: 'string' },
     'max-flow-calls': { type: 'string' },
+    'walk-only': { type: 'boolean', default: false },
   },
 });
 const nLive = Number(values.nlive);
@@ -78,6 +80,7 @@ for (const p of problems) {
       ...(values.folds !== undefined ? { folds: Number(values.folds) } : {}),
       ...(values['kill-fraction'] !== undefined ? { killFraction: Number(values['kill-fraction']) } : {}),
       ...(values['max-flow-calls'] !== undefined ? { maxFlowCallsPerPoint: Number(values['max-flow-calls']) } : {}),
+      ...(values['walk-only'] ? { flowMoves: false } : {}),
     });
     const r = await sampler.run({
       onIteration: values.verbose

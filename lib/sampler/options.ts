@@ -112,6 +112,13 @@ export interface NestedSamplerOptions {
    * Default 0.2; 0 turns it off.
    */
   temperedFraction?: number;
+  /**
+   * false: no chain tries the flow; every new point comes from `localSteps`
+   * random-walk steps (the flows are still trained: the walk's step shape is
+   * their whitening). A diagnostic, to measure what the flow's moves give:
+   * `npm run bench:sampler -- --walk-only`. Default true.
+   */
+  flowMoves?: boolean;
   /** Stop after this many likelihood calls (checked between iterations). */
   maxCalls?: number;
   /** Stop after this many iterations. */
@@ -213,6 +220,7 @@ export interface ResolvedOptions {
   maxFlowCallsPerPoint: number;
   localSteps: number;
   temperedFraction: number;
+  flowMoves: boolean;
   maxCalls: number;
   maxIterations: number;
   maxSeconds: number;
@@ -275,6 +283,7 @@ export function resolveOptions(options: NestedSamplerOptions): ResolvedOptions {
     maxFlowCallsPerPoint: value('maxFlowCallsPerPoint', d.maxFlowCallsPerPoint),
     localSteps: value('localSteps', defaultLocalSteps(dim)),
     temperedFraction: value('temperedFraction', d.temperedFraction),
+    flowMoves: checkFlowMoves(options.flowMoves),
     maxCalls: cap('maxCalls'),
     maxIterations: cap('maxIterations'),
     maxSeconds: cap('maxSeconds'),
@@ -302,8 +311,16 @@ export function runFingerprint(o: ResolvedOptions): Record<string, unknown> {
     temperedFraction: o.temperedFraction,
     maxFlowCallsPerPoint: o.maxFlowCallsPerPoint,
     localSteps: o.localSteps,
+    // Only when off, so that checkpoints written before the option resume.
+    ...(o.flowMoves ? {} : { flowMoves: false }),
     flow: JSON.parse(JSON.stringify(o.flow)) as unknown,
   };
+}
+
+function checkFlowMoves(flowMoves: unknown): boolean {
+  if (flowMoves === undefined) return true;
+  if (typeof flowMoves !== 'boolean') throw new TypeError(`flowMoves must be a boolean, got ${typeof flowMoves}`);
+  return flowMoves;
 }
 
 function checkDerived(options: NestedSamplerOptions): { derived: ResolvedOptions['derived']; derivedNames: string[] } {

@@ -63,6 +63,16 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
+  it('flowMoves: false walks every chain (no flow candidate reaches the likelihood), and the evidence still matches', async () => {
+    const p = gaussian(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 7, flowMoves: false, onWarning: () => {} }).run();
+    const born = r.dead.logL.length - 300;
+    expect(r.counts.unfound).toBe(born);
+    expect(r.iterations.every((it) => it.unfound === it.killed && it.rejectedByContour === 0 && it.likelihoodCalls === it.localCalls)).toBe(true);
+    expect(r.counts.localMoved).toBeGreaterThan(0);
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
+  });
+
   it('warns when over a quarter of the chains keep their survivor', async () => {
     // A tiny envelope refuses most chains; on Rosenbrock's curved contour the
     // delayed-rejection step rescues fewer of them than on a Gaussian's.
@@ -179,6 +189,7 @@ describe('NestedSampler: invalid configuration fails before any likelihood call'
     ['killFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, killFraction: 1 }), /killFraction must be in \(0, 1\)/],
     ['tolerance 0', () => new NestedSampler({ logLikelihood: like, prior, tolerance: 0 }), /tolerance must be a positive/],
     ['envelopeQuantile of 0', () => new NestedSampler({ logLikelihood: like, prior, envelopeQuantile: 0 }), /envelopeQuantile must be in \(0, 1\]/],
+    ['flowMoves not a boolean', () => new NestedSampler({ logLikelihood: like, prior, flowMoves: 'no' as never }), /flowMoves must be a boolean/],
     ['no likelihood', () => new NestedSampler({ prior } as never), /logLikelihood must be a function/],
     ['no prior', () => new NestedSampler({ logLikelihood: like } as never), /prior must be a Prior/],
     ['bad flow options', () => new NestedSampler({ logLikelihood: like, prior, flow: { hidden: [0] } }), /hidden\[0\]/],
