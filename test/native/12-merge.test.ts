@@ -9,7 +9,7 @@ import { readRunSummary } from '../../lib/run-summary.js';
 import { gaussian } from '../../lib/problems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nestflow-merge-'));
-const p = gaussian(4);
+const p = gaussian(2);
 async function runTo(root: string, nLive: number, seed: number, problem = p): Promise<{ logZ: number; logZErr: number }> {
   const r = await new NestedSampler({ logLikelihood: problem.logLikelihood, prior: problem.prior, nLive, seed, flow: { threads: 2 }, onWarning: () => {} }).run();
   writePolyChord(r, root, { seed });
