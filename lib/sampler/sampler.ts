@@ -200,7 +200,10 @@ export class NestedSampler {
     const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, state.rates.localScale);
     const logEnvelope = await buildGroups(it, flows, plan);
     it.assignChains(o.nLive, plan.foldRows.map((r) => r.length));
-    const moves = [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()];
+    // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
+    const moves = o.flowMoves
+      ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()]
+      : [new RandomWalkMove()];
     await runMoves(moves, it);
     // Record: rates, insertion test, the new live set.
     return endIteration(state, it, { trainMs, losses, logEnvelope, likelihoodMsBefore }, warn);

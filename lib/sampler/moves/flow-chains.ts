@@ -35,7 +35,6 @@ export class FlowChainsMove implements Move {
   async run(it: Iteration, chains: number[]): Promise<HandOff> {
     const { dim, rng, groups, counters: rec, contour } = it;
     const o = it.options;
-    if (!o.flowMoves) return { 'delayed-rejection': [], 'random-walk': chains.slice() };
     const refused: number[] = [];
     const unfound: number[] = [];
     // A chain gives up on the flow after maxFlowCalls candidates outside the
