@@ -170,8 +170,10 @@ export const defaultFolds = (dim: number): number => (dim >= 5 ? 4 : 2);
 /**
  * Kill fraction by dimension. Killing half the live points per iteration
  * left Rosenbrock 10-D biased low (five seeds: −3.72 to +0.08σ, mean
- * −2.78σ); killing a quarter gave −1.12 to +2.85σ (mean +0.33σ) for 14% more
- * calls (median) and twice the iterations. Below 10-D half is right and cheaper.
+ * −2.78σ, median 187,820 calls); killing a quarter, with each iteration's
+ * training steps scaled to match (trainSteps in folds.ts), gave −2.10 to +0.90σ
+ * (mean −0.79σ) at a median 145,230 calls. At 8-D the quarter sits low
+ * (mean −1.34σ over five seeds), so below 10-D half dies.
  */
 export const defaultKillFraction = (dim: number): number => (dim >= 10 ? 0.25 : SAMPLER_DEFAULTS.killFraction);
 
