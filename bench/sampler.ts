@@ -1,6 +1,7 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n] [--max-flow-calls n]
+ *                          [--hidden 128,128,128] [--batch 1000]
  *                          [--local-steps n] [--walk-only]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     'train-steps': { type: 'string' },
     'max-flow-calls': { type: 'string' },
     'walk-only': { type: 'boolean', default: false },
+    hidden: { type: 'string' },
+    batch: { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -65,7 +68,9 @@ for (const p of problems) {
       flow: {
         ...(values.threads ? { threads: Number(values.threads) } : {}),
         ...(values['ode-steps'] !== undefined ? { odeSteps: Number(values['ode-steps']) } : {}),
+        ...(values.hidden !== undefined ? { hidden: values.hidden.split(',').map(Number) } : {}),
         train: {
+          ...(values.batch !== undefined ? { batchSize: Number(values.batch) } : {}),
           ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
           ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
           ...(values['train-steps'] !== undefined ? { steps: Number(values['train-steps']) } : {}),
