@@ -41,10 +41,11 @@ export function endIteration(state: RunState, it: Iteration, times: IterationTim
 
   // Many chains keeping their survivor mean the flow misses much of the
   // region; copies then feed both flows and can collapse the live set
-  // (Rosenbrock 8-D: from 25% stayed on, log Z ended 8σ low).
-  if (rec.stayed > 0.25 * m && !state.staysWarned) {
+  // (Rosenbrock 8-D: from 25% stayed on, log Z ended 8σ low). Refused
+  // chains then walk (the delayed-rejection move); if they still stay, say so.
+  if (it.delayedSteps > 1 && rec.stayed > 0.25 * m && !state.staysWarned) {
     state.staysWarned = true;
-    warn(`iteration ${it.index}: ${rec.stayed} of ${m} chains kept their survivor (the flow under-covers the contour); log Z may be biased from here on`);
+    warn(`iteration ${it.index}: ${rec.stayed} of ${m} chains kept their survivor even after a ${it.delayedSteps}-step walk (the flow under-covers the contour); log Z may be biased from here on`);
   }
   const { logX, logZ, meanLogL } = state.evidence;
   const record: IterationRecord = {

@@ -51,6 +51,8 @@ export class Iteration {
   sampleMs = 0;
   /** Likelihood calls this iteration. */
   calls = 0;
+  /** Steps of the delayed-rejection move's second stage (more than 1 when refused chains walk). */
+  delayedSteps = 1;
 
   constructor(
     readonly index: number,

@@ -15,7 +15,7 @@ import { Iteration } from './iteration.js';
 import { drawFromPrior, killWorst, type Kill } from './kill.js';
 import type { Evaluate } from './likelihood.js';
 import { openLikelihood, type LikelihoodSource } from './likelihood-source.js';
-import { DelayedRejectionMove } from './moves/delayed-rejection.js';
+import { DelayedRejectionMove, refusalsWalk } from './moves/delayed-rejection.js';
 import { FlowChainsMove } from './moves/flow-chains.js';
 import { runMoves } from './moves/move.js';
 import { RandomWalkMove } from './moves/random-walk.js';
@@ -201,8 +201,10 @@ export class NestedSampler {
     const logEnvelope = await buildGroups(it, flows, plan);
     it.assignChains(o.nLive, plan.foldRows.map((r) => r.length));
     // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
+    // Refused chains walk when the last iteration's flow refused many chains.
+    it.delayedSteps = refusalsWalk(state.iterations[state.iterations.length - 1]) ? o.localSteps : 1;
     const moves = o.flowMoves
-      ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()]
+      ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(it.delayedSteps), new RandomWalkMove()]
       : [new RandomWalkMove()];
     await runMoves(moves, it);
     // Record: rates, insertion test, the new live set.

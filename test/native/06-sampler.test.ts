@@ -7,6 +7,7 @@ import { LikelihoodError, NestedSampler, priors, type NestedSamplingResult } fro
 import { column, mean, std } from '../helpers.js';
 import { marginalDeviations, weightedMoments } from '../../lib/posterior.js';
 import { gaussian, matches, rosenbrock } from '../../lib/problems.js';
+import { refusalsWalk } from '../../lib/sampler/moves/delayed-rejection.js';
 
 describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', () => {
   let gauss: NestedSamplingResult;
@@ -73,15 +74,32 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
-  it('warns when over a quarter of the chains keep their survivor', async () => {
-    // A tiny envelope refuses most chains; on Rosenbrock's curved contour the
+  it('walks refused chains after an iteration whose flow refused over a quarter of them, and warns if they still stay', async () => {
+    // A tiny envelope refuses many chains; on Rosenbrock's curved contour the
     // delayed-rejection step rescues fewer of them than on a Gaussian's.
     const p = rosenbrock(2);
     const warnings: string[] = [];
     const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 100, seed: 1, envelopeQuantile: 0.02, temperedFraction: 0, maxIterations: 6, onWarning: (w) => warnings.push(w) }).run();
-    const heavy = r.iterations.find((it) => it.stayed > 0.25 * it.killed);
+    const localSteps = 6; // max(4, 3 × dim)
+    const walked = r.iterations.slice(1).filter((it, k) => refusalsWalk(r.iterations[k]));
+    const single = r.iterations.slice(1).filter((it, k) => !refusalsWalk(r.iterations[k]));
+    expect(walked.length).toBeGreaterThan(0);
+    expect(single.length).toBeGreaterThan(0);
+    // A walking iteration gives every refused chain localSteps proposals; a single-step one at most one each (plus the unfound chains' walks).
+    for (const it of walked) expect(it.localTries).toBeGreaterThanOrEqual(it.delayedTries * localSteps);
+    for (const it of single) expect(it.localTries).toBeLessThanOrEqual(it.delayedTries + it.unfound * localSteps);
+    const heavy = walked.find((it) => it.stayed > 0.25 * it.killed);
     expect(heavy).toBeDefined();
-    expect(warnings.some((w) => /chains kept their survivor/.test(w))).toBe(true);
+    expect(warnings.some((w) => /chains kept their survivor even after a 6-step walk/.test(w))).toBe(true);
+  });
+
+  it('with refused chains walking in most iterations, Rosenbrock 2-D still matches the reference log Z', async () => {
+    // The walk is the delayed-rejection move's second stage: exact only if its acceptance is right.
+    const p = rosenbrock(2);
+    const r = await new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 7, envelopeQuantile: 0.02, temperedFraction: 0, onWarning: () => {} }).run();
+    const walked = r.iterations.slice(1).filter((it, k) => refusalsWalk(r.iterations[k]));
+    expect(walked.length).toBeGreaterThan(0.5 * r.iterations.length);
+    expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
   it('Rosenbrock 2-D matches the reference log Z, and its posterior the exact marginals', async () => {

@@ -6,17 +6,43 @@
  * start) and the random walk is symmetric. The ratio needs only the flow, so
  * the likelihood is called only for a step that the ratio lets through.
  * A chain refused again keeps its start.
+ *
+ * Where the flow refuses many chains (a flow far from the contour's shape,
+ * as at Gaussian 32-D with 500 live points), single steps leave most chains
+ * on their start, and copies collapse the live set. The second stage is
+ * then a walk of `steps` random-walk Metropolis steps inside the contour:
+ * reversible for the uniform law, so symmetric as a proposal, and the same
+ * acceptance holds, with W̃2 at the walk's end.
  */
 import type { Iteration } from '../iteration.js';
 import { mixtureLogW } from '../mixture.js';
+import type { IterationRecord } from '../records.js';
 import { gatherRows } from '../rows.js';
 import { localProposal } from './local-step.js';
 import type { HandOff, Move } from './move.js';
+import { walkChains } from './walk.js';
+
+/**
+ * Share of an iteration's chains refusing their flow candidate above which
+ * the next iteration's refused chains walk. Refusals, not stays, decide: a
+ * walking iteration leaves few chains on their start, and the next must walk
+ * too while the flow refuses as many.
+ */
+export const REFUSED_SHARE_TO_WALK = 0.25;
+
+/** Whether refused chains walk this iteration, from the last iteration's record (so not from any chain's start). */
+export function refusalsWalk(last: Pick<IterationRecord, 'delayedTries' | 'killed'> | undefined): boolean {
+  return last !== undefined && last.delayedTries > REFUSED_SHARE_TO_WALK * last.killed;
+}
 
 export class DelayedRejectionMove implements Move {
   readonly kind = 'delayed-rejection';
 
+  /** @param steps length of the second stage's walk (1: one step, screened by the weights before the likelihood) */
+  constructor(readonly steps = 1) {}
+
   async run(it: Iteration, refused: number[]): Promise<HandOff> {
+    if (this.steps > 1) return this.#walk(it, refused);
     const { dim, rng, groups, counters: rec, contour } = it;
     const survU = it.kill.survivors.u;
     const y2 = new Float64Array(refused.length * dim);
@@ -61,6 +87,36 @@ export class DelayedRejectionMove implements Move {
       });
     }
     rec.stayed = refused.length - rec.delayedMoved;
+    return {};
+  }
+
+  /** The second stage as a walk of `steps` steps from the start, then the acceptance at its end. */
+  async #walk(it: Iteration, refused: number[]): Promise<HandOff> {
+    const { dim, rng, groups, counters: rec } = it;
+    for (const c of refused) it.copyStart(c);
+    await walkChains(it, refused, this.steps, false);
+    const logW2 = new Float64Array(refused.length);
+    for (let h = 0; h < groups.length; h++) {
+      const rows = refused.map((c, b) => (it.chainGroup[c] === h ? b : -1)).filter((b) => b >= 0);
+      if (rows.length === 0) continue;
+      const g = groups[h]!;
+      const inv = await it.timed(() => g.flow.inverse(gatherRows(it.newU, rows.map((b) => refused[b]!), dim)));
+      const lw2 = mixtureLogW(inv.logProb, inv.z, dim, g.tau, it.options.temperedFraction);
+      rows.forEach((b, k) => (logW2[b] = lw2[k]!));
+    }
+    let moved = 0;
+    refused.forEach((c, b) => {
+      rec.delayedTries++;
+      const lw = it.chainLogW[c]!;
+      const t1 = Math.max(it.refusedLogW[c]!, lw);
+      const tx = Math.max(it.chainStartLogW[c]!, lw);
+      const t2 = Math.max(logW2[b]!, lw);
+      const accept = t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
+      if (!(rng.uniform() < accept)) it.copyStart(c);
+      else if (it.newLogL[c] !== it.kill.survivors.logL[it.chainStart[c]!]) moved++;
+    });
+    rec.delayedMoved += moved;
+    rec.stayed = refused.length - moved;
     return {};
   }
 }
