@@ -43,19 +43,11 @@ export class DelayedRejectionMove implements Move {
 
   async run(it: Iteration, refused: number[]): Promise<HandOff> {
     if (this.steps > 1) return this.#walk(it, refused);
-    const { dim, rng, groups, counters: rec, contour } = it;
+    const { dim, rng, counters: rec, contour } = it;
     const survU = it.kill.survivors.u;
     const y2 = new Float64Array(refused.length * dim);
     const inCube = refused.map((c, b) => localProposal(it, c, survU, it.chainStart[c]!, y2, b));
-    const logW2 = new Float64Array(refused.length).fill(Infinity);
-    for (let h = 0; h < groups.length; h++) {
-      const rows = refused.map((c, b) => (it.chainGroup[c] === h && inCube[b] ? b : -1)).filter((b) => b >= 0);
-      if (rows.length === 0) continue;
-      const g = groups[h]!;
-      const inv = await it.timed(() => g.flow.inverse(gatherRows(y2, rows, dim)));
-      const lw2 = mixtureLogW(inv.logProb, inv.z, dim, g.tau, it.options.temperedFraction);
-      rows.forEach((b, k) => (logW2[b] = lw2[k]!));
-    }
+    const logW2 = await logWAt(it, refused, y2, (b) => (inCube[b] ? b : -1));
     const toEvaluate: number[] = [];
     for (let b = 0; b < refused.length; b++) {
       const c = refused[b]!;
@@ -64,12 +56,7 @@ export class DelayedRejectionMove implements Move {
         it.copyStart(c);
         continue;
       }
-      const lw = it.chainLogW[c]!;
-      const t1 = Math.max(it.refusedLogW[c]!, lw);
-      const tx = Math.max(it.chainStartLogW[c]!, lw);
-      const t2 = Math.max(logW2[b]!, lw);
-      const accept = t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
-      if (rng.uniform() < accept) toEvaluate.push(b);
+      if (rng.uniform() < acceptance(it, c, logW2[b]!)) toEvaluate.push(b);
       else it.copyStart(c);
     }
     if (toEvaluate.length > 0) {
@@ -92,31 +79,45 @@ export class DelayedRejectionMove implements Move {
 
   /** The second stage as a walk of `steps` steps from the start, then the acceptance at its end. */
   async #walk(it: Iteration, refused: number[]): Promise<HandOff> {
-    const { dim, rng, groups, counters: rec } = it;
+    const { rng, counters: rec } = it;
     for (const c of refused) it.copyStart(c);
     await walkChains(it, refused, this.steps, false);
-    const logW2 = new Float64Array(refused.length);
-    for (let h = 0; h < groups.length; h++) {
-      const rows = refused.map((c, b) => (it.chainGroup[c] === h ? b : -1)).filter((b) => b >= 0);
-      if (rows.length === 0) continue;
-      const g = groups[h]!;
-      const inv = await it.timed(() => g.flow.inverse(gatherRows(it.newU, rows.map((b) => refused[b]!), dim)));
-      const lw2 = mixtureLogW(inv.logProb, inv.z, dim, g.tau, it.options.temperedFraction);
-      rows.forEach((b, k) => (logW2[b] = lw2[k]!));
-    }
+    const logW2 = await logWAt(it, refused, it.newU, (b) => refused[b]!);
     let moved = 0;
     refused.forEach((c, b) => {
       rec.delayedTries++;
-      const lw = it.chainLogW[c]!;
-      const t1 = Math.max(it.refusedLogW[c]!, lw);
-      const tx = Math.max(it.chainStartLogW[c]!, lw);
-      const t2 = Math.max(logW2[b]!, lw);
-      const accept = t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
-      if (!(rng.uniform() < accept)) it.copyStart(c);
+      if (!(rng.uniform() < acceptance(it, c, logW2[b]!))) it.copyStart(c);
       else if (it.newLogL[c] !== it.kill.survivors.logL[it.chainStart[c]!]) moved++;
     });
     rec.delayedMoved += moved;
     rec.stayed = refused.length - moved;
     return {};
   }
+}
+
+/**
+ * log w of each refused chain's second-stage point, row `rowOf(b)` of `u`
+ * (−1: none, left at +∞), under the mixture of the chain's own group.
+ */
+async function logWAt(it: Iteration, refused: readonly number[], u: Float64Array, rowOf: (b: number) => number): Promise<Float64Array> {
+  const { dim, groups } = it;
+  const logW2 = new Float64Array(refused.length).fill(Infinity);
+  for (let h = 0; h < groups.length; h++) {
+    const rows = refused.map((c, b) => (it.chainGroup[c] === h && rowOf(b) >= 0 ? b : -1)).filter((b) => b >= 0);
+    if (rows.length === 0) continue;
+    const g = groups[h]!;
+    const inv = await it.timed(() => g.flow.inverse(gatherRows(u, rows.map(rowOf), dim)));
+    const lw2 = mixtureLogW(inv.logProb, inv.z, dim, g.tau, it.options.temperedFraction);
+    rows.forEach((b, k) => (logW2[b] = lw2[k]!));
+  }
+  return logW2;
+}
+
+/** Chain c's second-stage acceptance (1 − W̃₁/W̃₂)⁺ / (1 − W̃₁/W̃ₛ), W̃ = max(w, W), given log w₂. */
+function acceptance(it: Iteration, c: number, logW2: number): number {
+  const lw = it.chainLogW[c]!;
+  const t1 = Math.max(it.refusedLogW[c]!, lw);
+  const tx = Math.max(it.chainStartLogW[c]!, lw);
+  const t2 = Math.max(logW2, lw);
+  return t2 > t1 ? Math.min(1, -Math.expm1(t1 - t2) / -Math.expm1(t1 - tx)) : 0;
 }
