@@ -200,9 +200,9 @@ export class NestedSampler {
     const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, state.rates.localScale);
     const logEnvelope = await buildGroups(it, flows, plan);
     it.assignChains(o.nLive, plan.foldRows.map((r) => r.length));
-    // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
     // Refused chains walk when the last iteration's flow refused many chains.
     it.delayedSteps = refusalsWalk(state.iterations[state.iterations.length - 1]) ? o.localSteps : 1;
+    // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
     const moves = o.flowMoves
       ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(it.delayedSteps), new RandomWalkMove()]
       : [new RandomWalkMove()];
