@@ -204,7 +204,7 @@ export class NestedSampler {
     it.delayedSteps = refusalsWalk(state.iterations[state.iterations.length - 1]) ? o.localSteps : 1;
     // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
     const moves = o.flowMoves
-      ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(it.delayedSteps), new RandomWalkMove()]
+      ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()]
       : [new RandomWalkMove()];
     await runMoves(moves, it);
     // Record: rates, insertion test, the new live set.

@@ -10,7 +10,7 @@
  * Where the flow refuses many chains (a flow far from the contour's shape,
  * as at Gaussian 32-D with 500 live points), single steps leave most chains
  * on their start, and copies collapse the live set. The second stage is
- * then a walk of `steps` random-walk Metropolis steps inside the contour:
+ * then a walk of `localSteps` random-walk Metropolis steps inside the contour:
  * reversible for the uniform law, so symmetric as a proposal, and the same
  * acceptance holds, with W̃2 at the walk's end.
  */
@@ -38,11 +38,9 @@ export function refusalsWalk(last: Pick<IterationRecord, 'delayedTries' | 'kille
 export class DelayedRejectionMove implements Move {
   readonly kind = 'delayed-rejection';
 
-  /** @param steps length of the second stage's walk (1: one step, screened by the weights before the likelihood) */
-  constructor(readonly steps = 1) {}
-
+  /** One step (screened by the weights before the likelihood), or a walk of it.delayedSteps steps. */
   async run(it: Iteration, refused: number[]): Promise<HandOff> {
-    if (this.steps > 1) return this.#walk(it, refused);
+    if (it.delayedSteps > 1) return this.#walk(it, refused);
     const { dim, rng, counters: rec, contour } = it;
     const survU = it.kill.survivors.u;
     const y2 = new Float64Array(refused.length * dim);
@@ -77,17 +75,17 @@ export class DelayedRejectionMove implements Move {
     return {};
   }
 
-  /** The second stage as a walk of `steps` steps from the start, then the acceptance at its end. */
+  /** The second stage as a walk of it.delayedSteps steps from the start, then the acceptance at its end. */
   async #walk(it: Iteration, refused: number[]): Promise<HandOff> {
     const { rng, counters: rec } = it;
     for (const c of refused) it.copyStart(c);
-    await walkChains(it, refused, this.steps, false);
+    const walked = await walkChains(it, refused, it.delayedSteps, false);
     const logW2 = await logWAt(it, refused, it.newU, (b) => refused[b]!);
     let moved = 0;
     refused.forEach((c, b) => {
       rec.delayedTries++;
       if (!(rng.uniform() < acceptance(it, c, logW2[b]!))) it.copyStart(c);
-      else if (it.newLogL[c] !== it.kill.survivors.logL[it.chainStart[c]!]) moved++;
+      else if (walked[b]) moved++;
     });
     rec.delayedMoved += moved;
     rec.stayed = refused.length - moved;

@@ -13,11 +13,13 @@ export const RETUNE_WHILE_WALKING = 50;
 /**
  * `steps` steps for each chain (one likelihood call per step inside the
  * cube). With `retune`, the step is retuned as the walk goes when enough
- * chains walk (the region shrinks every iteration).
+ * chains walk (the region shrinks every iteration). Returns, per chain,
+ * whether any step moved it.
  */
-export async function walkChains(it: Iteration, chains: readonly number[], steps: number, retune: boolean): Promise<void> {
+export async function walkChains(it: Iteration, chains: readonly number[], steps: number, retune: boolean): Promise<Uint8Array> {
   const { dim, counters: rec, contour } = it;
   const y = new Float64Array(chains.length * dim);
+  const movedChain = new Uint8Array(chains.length);
   for (let step = 0; step < steps; step++) {
     const rows: number[] = [];
     chains.forEach((c, b) => {
@@ -32,10 +34,12 @@ export async function walkChains(it: Iteration, chains: readonly number[], steps
       rows.forEach((b, k) => {
         if (!(logL[k]! > contour)) return;
         moved++;
+        movedChain[b] = 1;
         it.setNew(chains[b]!, u, theta, logL, k);
       });
     }
     rec.localMoved += moved;
     if (retune && chains.length >= RETUNE_WHILE_WALKING) it.localScale = retuneScale(it.localScale, moved / chains.length, 0.05);
   }
+  return movedChain;
 }
