@@ -28,8 +28,8 @@ export function endIteration(state: RunState, it: Iteration, times: IterationTim
   const calls = it.calls;
   const likelihoodMs = state.timings.likelihood - times.likelihoodMsBefore;
   state.timings.sample += it.sampleMs;
-  const queued = rec.proposals - rec.outside - rec.weight;
-  state.rates.weightPassRate = Math.max(1e-5, queued / Math.max(1, rec.proposals));
+  // The refills' own pass rate (pilot draws and the chains' extra thinning left out): it sizes the next refills.
+  if (rec.refillDrawn > 0) state.rates.weightPassRate = Math.max(1e-5, rec.refillQueued / rec.refillDrawn);
   state.rates.flowContourRate = Math.max(0.01, rec.flowInside / Math.max(1, rec.flowCalls));
   state.rates.localScale = retuneAfterIteration(it);
 

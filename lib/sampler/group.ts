@@ -49,4 +49,7 @@ export interface ProposalGroup {
   head: number;
   drawn: number;
   queued: number;
+  /** Draws of the pilot that checks the envelope against the flow's own draws, and whether it ran (up front, or late). */
+  pilotDraws: number;
+  piloted: boolean;
 }

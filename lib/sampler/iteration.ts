@@ -25,6 +25,9 @@ export interface IterationCounters {
   localMoved: number;
   localCalls: number;
   capped: boolean;
+  /** Refill draws of the flow move and how many passed the cube and group weight tests (the pass rate that sizes the next iteration's refills). */
+  refillDrawn: number;
+  refillQueued: number;
 }
 
 export class Iteration {
@@ -45,7 +48,7 @@ export class Iteration {
   readonly newLogL: Float64Array;
   readonly counters: IterationCounters = {
     proposals: 0, outside: 0, weight: 0, contour: 0, stayed: 0, flowCalls: 0, flowInside: 0, unfound: 0,
-    delayedTries: 0, delayedMoved: 0, localTries: 0, localMoved: 0, localCalls: 0, capped: false,
+    delayedTries: 0, delayedMoved: 0, localTries: 0, localMoved: 0, localCalls: 0, capped: false, refillDrawn: 0, refillQueued: 0,
   };
   /** Milliseconds spent in the flows' ODE (sampling and inverting). */
   sampleMs = 0;

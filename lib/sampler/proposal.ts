@@ -11,6 +11,7 @@ import { CandidateQueue, type ProposalGroup } from './group.js';
 import type { Iteration } from './iteration.js';
 import { drawMixture, insideCube, mixtureLogW, sumSquares } from './mixture.js';
 import { gatherRows } from './rows.js';
+import type { IterationRecord } from './records.js';
 
 export type { ProposalGroup };
 
@@ -21,18 +22,30 @@ export const PILOT_DRAWS = 1000;
 export const pilotDraws = (groups: number): number => Math.max(250, Math.round((2 * PILOT_DRAWS) / Math.max(2, groups)));
 
 /**
+ * Whether this iteration's groups draw their pilot up front: unless the last
+ * iteration's flows were uncapped and passed the weight test at a healthy
+ * rate (decided from its record alone, not from any start or draw of this
+ * one). A group whose refills then pass too few draws takes its pilot late.
+ */
+export function pilotUpFront(last: IterationRecord | undefined, lastPassRate: number, minWeightPassRate: number): boolean {
+  return last === undefined || last.envelopeCapped || lastPassRate < PILOT_SKIP_RATE_FACTOR * minWeightPassRate;
+}
+
+/** Multiple of minWeightPassRate that the last iteration's pass rate must reach for the pilot to wait. */
+export const PILOT_SKIP_RATE_FACTOR = 5;
+
+/**
  * One group per fold (group k: the chains starting in fold k, served by the
  * flow trained on the other folds), or one group when the survivors could
- * not be split. Sets τ, the starts' weights and the envelope of each;
- * returns the largest log W.
+ * not be split. Sets τ, the starts' weights and the envelope of each (its
+ * cap only with `pilot`).
  */
-export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: FoldPlan): Promise<number> {
+export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: FoldPlan, pilot: boolean): Promise<void> {
   const { dim, options: o } = it;
   const u = it.kill.survivors.u;
   const split = plan.serves[0] !== -1;
   const nGroups = split ? plan.foldRows.length : 1;
   const pilotN = pilotDraws(nGroups);
-  let logEnvelope = -Infinity;
   for (let h = 0; h < nGroups; h++) {
     const starts = split ? Int32Array.from(plan.foldRows[h]!) : plan.training[0]!;
     const flow = flows[split ? plan.serves.indexOf(h) : 0]!;
@@ -61,23 +74,35 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: F
       head: 0,
       drawn: 0,
       queued: 0,
+      pilotDraws: pilotN,
+      piloted: false,
     };
-    // A flow that misses part of the contour puts some starts at huge w;
-    // cap W where a pilot of the flow's own draws (independent of the
-    // starts) would pass the weight test at minWeightPassRate, so a bad
-    // flow costs chains that stay rather than a stalled iteration.
-    const pilot = await it.timed(() => drawMixture(flow, tau, o.temperedFraction, pilotN, it.rng));
-    it.counters.proposals += pilotN;
-    const pilotLogW: number[] = [];
-    for (let c = 0; c < pilotN; c++) if (insideCube(pilot.x, c, dim)) pilotLogW.push(pilot.logW[c]!);
-    const cap = capEnvelope(pilotLogW, pilotN, g.logWHigh, o.minWeightPassRate);
-    if (cap !== undefined) {
-      g.logWHigh = Math.min(g.logWHigh, cap);
-      g.logWLow = Math.min(g.logWLow, cap);
-      it.counters.capped = true;
-    }
+    if (pilot) await capGroup(it, g);
     it.groups.push(g);
-    logEnvelope = Math.max(logEnvelope, g.logWHigh);
   }
-  return logEnvelope;
+}
+
+/**
+ * A flow that misses part of the contour puts some starts at huge w: cap W
+ * where a pilot of the flow's own draws (independent of the starts) would
+ * pass the weight test at minWeightPassRate, so a bad flow costs chains
+ * that stay rather than a stalled iteration. Called late, between refills
+ * (the queue empty), it lowers the envelope of the candidates drawn from
+ * then on (each chain's W follows when it takes one). Returns whether it
+ * capped.
+ */
+export async function capGroup(it: Iteration, g: ProposalGroup): Promise<boolean> {
+  const { dim, options: o } = it;
+  const pilotN = g.pilotDraws;
+  g.piloted = true;
+  const pilot = await it.timed(() => drawMixture(g.flow, g.tau, o.temperedFraction, pilotN, it.rng));
+  it.counters.proposals += pilotN;
+  const pilotLogW: number[] = [];
+  for (let c = 0; c < pilotN; c++) if (insideCube(pilot.x, c, dim)) pilotLogW.push(pilot.logW[c]!);
+  const cap = capEnvelope(pilotLogW, pilotN, g.logWHigh, o.minWeightPassRate);
+  if (cap === undefined) return false;
+  g.logWHigh = Math.min(g.logWHigh, cap);
+  g.logWLow = Math.min(g.logWLow, cap);
+  it.counters.capped = true;
+  return true;
 }

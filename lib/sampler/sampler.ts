@@ -20,7 +20,7 @@ import { FlowChainsMove } from './moves/flow-chains.js';
 import { runMoves } from './moves/move.js';
 import { RandomWalkMove } from './moves/random-walk.js';
 import { resolveOptions, runFingerprint, type NestedSamplerOptions, type ResolvedOptions } from './options.js';
-import { buildGroups } from './proposal.js';
+import { buildGroups, pilotUpFront } from './proposal.js';
 import type { IterationRecord, StopReason } from './records.js';
 import { finishRun, type NestedSamplingResult } from './result.js';
 import { newRunState, type RunState } from './state.js';
@@ -198,15 +198,18 @@ export class NestedSampler {
     // Propose: each chain starts at a survivor and moves with the flow that never saw its fold.
     const likelihoodMsBefore = state.timings.likelihood;
     const it = new Iteration(state.iteration, o.dim, state.rng, o, kill, [], evaluate, state.rates.localScale);
-    const logEnvelope = await buildGroups(it, flows, plan);
+    const last = state.iterations[state.iterations.length - 1];
+    await buildGroups(it, flows, plan, pilotUpFront(last, state.rates.weightPassRate, o.minWeightPassRate));
     it.assignChains(o.nLive, plan.foldRows.map((r) => r.length));
     // Refused chains walk when the last iteration's flow refused many chains.
-    it.delayedSteps = refusalsWalk(state.iterations[state.iterations.length - 1]) ? o.localSteps : 1;
+    it.delayedSteps = refusalsWalk(last) ? o.localSteps : 1;
     // Without flow moves (a diagnostic) the walk is the first move and takes every chain.
     const moves = o.flowMoves
       ? [new FlowChainsMove(state.rates.weightPassRate, state.rates.flowContourRate), new DelayedRejectionMove(), new RandomWalkMove()]
       : [new RandomWalkMove()];
     await runMoves(moves, it);
+    // The envelope as the moves left it (a late pilot may have capped it).
+    const logEnvelope = Math.max(...it.groups.map((g) => g.logWHigh));
     // Record: rates, insertion test, the new live set.
     return endIteration(state, it, { trainMs, losses, logEnvelope, likelihoodMsBefore }, warn);
   }

@@ -15,10 +15,17 @@ import { NestedSamplingError } from '../errors.js';
 import type { Iteration } from '../iteration.js';
 import { drawMixture, insideCube } from '../mixture.js';
 import type { ProposalGroup } from '../group.js';
+import { capGroup } from '../proposal.js';
 import type { HandOff, Move } from './move.js';
 
 /** Share of the chains that still try a flow that is not worth its calls. */
 export const PROBE_SHARE = 0.1;
+
+/** The smallest refill: small enough that the last refills of an iteration leave few candidates unused. */
+export const MIN_REFILL_DRAWS = 64;
+
+/** The largest first refill of a group, drawn before its own pass rate is known. */
+export const FIRST_REFILL_MAX_DRAWS = 4096;
 
 export class FlowChainsMove implements Move {
   readonly kind = 'flow';
@@ -57,33 +64,19 @@ export class FlowChainsMove implements Move {
       pending = [];
       for (const c of chains) (rng.uniform() < share ? pending : unfound).push(c);
     }
-    const refill = (g: ProposalGroup, need: number): Promise<void> => this.#refill(it, g, need, maxFlowCalls, pending.length);
+    const need = (h: number, b: number): number => groupNeed(it, h, pending, b, chainFlowCalls, maxFlowCalls, this.flowContourRate);
 
     while (pending.length > 0) {
       // One candidate from Q_W per pending chain, in chain order.
       const batchU = new Float64Array(pending.length * dim);
       const batchLogW = new Float64Array(pending.length);
-      const needPerGroup = groups.map((_, h) => pending.filter((c) => it.chainGroup[c] === h).length);
       for (let b = 0; b < pending.length; b++) {
         const c = pending[b]!;
-        const g = groups[it.chainGroup[c]!]!;
-        const logWChain = it.chainLogW[c]!;
-        for (;;) {
-          while (g.head >= g.queue.size) await refill(g, needPerGroup[it.chainGroup[c]!]!);
-          const i = g.head++;
-          const logw = g.queue.logW[i]!;
-          // Chains with the smaller envelope thin the queue further.
-          if (logWChain < g.logWHigh) {
-            const keep = Math.min(0, logw - logWChain) - Math.min(0, logw - g.logWHigh);
-            if (Math.log(rng.uniform()) >= keep) {
-              rec.weight++;
-              continue;
-            }
-          }
-          batchU.set(g.queue.u.subarray(i * dim, (i + 1) * dim), b * dim);
-          batchLogW[b] = logw;
-          break;
-        }
+        const h = it.chainGroup[c]!;
+        const g = groups[h]!;
+        const i = await this.#take(it, c, () => this.#refill(it, g, need(h, b), pending.length));
+        batchU.set(g.queue.u.subarray(i * dim, (i + 1) * dim), b * dim);
+        batchLogW[b] = g.queue.logW[i]!;
       }
       // Only now the likelihood, once per pending chain.
       const { theta, logL } = await it.evaluate(batchU, pending.length);
@@ -111,8 +104,34 @@ export class FlowChainsMove implements Move {
     return { 'delayed-rejection': refused, 'random-walk': unfound };
   }
 
-  /** Draws a batch from group g's mixture and queues those passing the cube and (larger-envelope) weight tests. */
-  async #refill(it: Iteration, g: ProposalGroup, need: number, maxFlowCalls: number, pending: number): Promise<void> {
+  /**
+   * The queue index of chain c's next candidate from Q_W. The chain's W
+   * follows its group's down if a late pilot capped it, and is stored: the
+   * acceptance and the delayed-rejection step need the W that the chain's
+   * candidate was drawn under.
+   */
+  async #take(it: Iteration, c: number, refill: () => Promise<void>): Promise<number> {
+    const g = it.groups[it.chainGroup[c]!]!;
+    for (;;) {
+      while (g.head >= g.queue.size) await refill();
+      const logWChain = Math.min(it.chainLogW[c]!, g.logWHigh);
+      it.chainLogW[c] = logWChain;
+      const i = g.head++;
+      const logw = g.queue.logW[i]!;
+      // Chains with the smaller envelope thin the queue further.
+      if (logWChain < g.logWHigh) {
+        const keep = Math.min(0, logw - logWChain) - Math.min(0, logw - g.logWHigh);
+        if (Math.log(it.rng.uniform()) >= keep) {
+          it.counters.weight++;
+          continue;
+        }
+      }
+      return i;
+    }
+  }
+
+  /** Draws a batch from group g's mixture for `need` candidates and queues those passing the cube and (larger-envelope) weight tests. */
+  async #refill(it: Iteration, g: ProposalGroup, need: number, pending: number): Promise<void> {
     const { dim, rng, counters: rec } = it;
     const o = it.options;
     if (rec.proposals > o.maxProposalsPerIteration)
@@ -121,10 +140,16 @@ export class FlowChainsMove implements Move {
         `nested sampling stalled at iteration ${it.index}: ${rec.proposals} flow proposals left ${pending} of ${it.m} new points unfound inside the contour logL > ${it.contour} ` +
           `(${it.calls} likelihood calls). Is the likelihood flat above the contour, or the posterior unresolvable at this nLive?`,
       );
-    // Pass rates: this group's so far this iteration, else the last iteration's.
-    const passRate = g.drawn >= 1000 ? Math.max(1e-6, g.queued / g.drawn) : this.weightPassRate;
-    // No chain takes more than maxFlowCalls candidates.
-    const nCand = Math.min(200_000, Math.max(256, Math.ceil((1.1 * need * Math.min(maxFlowCalls, 1 / this.flowContourRate)) / passRate)));
+    // A group that skipped its pilot and passes too few draws takes it now;
+    // a capped envelope passes more, so its rate is measured afresh.
+    if (!g.piloted && g.drawn >= g.pilotDraws && g.queued < o.minWeightPassRate * g.drawn) {
+      if (await capGroup(it, g)) g.drawn = g.queued = 0;
+    }
+    // This group's pass rate so far, shrunk toward the last iteration's (all
+    // groups') by one candidate's worth of draws. One poor flow drags that
+    // rate down, so a group's first refill is capped until it has its own.
+    const passRate = (g.queued + 1) / (g.drawn + 1 / this.weightPassRate);
+    const nCand = Math.min(g.drawn === 0 ? FIRST_REFILL_MAX_DRAWS : 200_000, Math.max(MIN_REFILL_DRAWS, Math.ceil(need / passRate)));
     const draws = await it.timed(() => drawMixture(g.flow, g.tau, o.temperedFraction, nCand, rng));
     g.drawn += nCand;
     rec.proposals += nCand;
@@ -144,5 +169,33 @@ export class FlowChainsMove implements Move {
       g.queue.push(draws.x, c, logw);
       g.queued++;
     }
+    rec.refillDrawn += nCand;
+    rec.refillQueued += g.queue.size;
   }
+}
+
+/**
+ * Candidates that group h's pending chains still expect, halved (but at
+ * least one for each chain of this round still waiting): a refill draws for
+ * that, so what is left unused at the end of an iteration stays small. A
+ * chain with k tries left takes a geometric number of candidates capped at
+ * k, (1 − (1 − r)^k)/r on average; chains before b already hold this
+ * round's candidate and go on only if it misses.
+ */
+function groupNeed(it: Iteration, h: number, round: readonly number[], b: number, tries: Int32Array, maxTries: number, contourRate: number): number {
+  const r = Math.min(1, contourRate);
+  const expected = (left: number): number => (1 - (1 - r) ** left) / r;
+  let need = 0;
+  let now = 0;
+  for (let j = 0; j < round.length; j++) {
+    const c = round[j]!;
+    if (it.chainGroup[c] !== h) continue;
+    const left = maxTries - tries[c]!;
+    if (j < b) need += (1 - r) * expected(left - 1);
+    else {
+      need += expected(left);
+      now++;
+    }
+  }
+  return Math.max(now, need / 2);
 }
