@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Native tests use both cores themselves: run files one at a time.
     fileParallelism: false,
+    globalSetup: ['test/setup/tmpdir.ts'],
   },
 });
