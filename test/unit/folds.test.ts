@@ -44,18 +44,18 @@ describe('cross-fitting over K folds', () => {
     expect(defaultFolds(5)).toBe(4);
   });
 
-  it('the steps follow the share of live points an iteration replaces, and a quarter dies from 10-D', () => {
+  it('the steps follow the share of live points an iteration replaces, and a quarter dies from 8-D', () => {
     expect(trainSteps({}, 281, false, 4, 0.25)).toBe(75);
     expect(trainSteps({}, 281, true, 4, 0.25)).toBe(150);
     expect(trainSteps({}, 281, false, 4, 0.5)).toBe(150);
     expect(trainSteps({}, 10, false, 4, 0.1)).toBe(20); // never below 20
     expect(trainSteps({ train: { steps: 77 } }, 281, false, 4, 0.25)).toBe(77);
-    expect(defaultKillFraction(9)).toBe(0.5);
-    expect(defaultKillFraction(10)).toBe(0.25);
+    expect(defaultKillFraction(7)).toBe(0.5);
+    expect(defaultKillFraction(8)).toBe(0.25);
     const options = (dim: number, killFraction?: number) =>
       resolveOptions({ logLikelihood: () => 0, prior: priors.uniform(Array(dim).fill(0), Array(dim).fill(1)), ...(killFraction ? { killFraction } : {}) }).killFraction;
-    expect(options(9)).toBe(0.5);
-    expect(options(10)).toBe(0.25);
-    expect(options(10, 0.5)).toBe(0.5);
+    expect(options(7)).toBe(0.5);
+    expect(options(8)).toBe(0.25);
+    expect(options(8, 0.5)).toBe(0.5);
   });
 });
