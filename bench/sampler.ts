@@ -1,8 +1,8 @@
 /**
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n] [--max-flow-calls n]
- *                          [--hidden 128,128,128] [--batch 1000]
- *                          [--local-steps n] [--walk-only]
+ *                          [--hidden 128,128,128] [--batch 1000] [--lr 1e-3] [--weight-decay 0]
+ *                          [--local-steps n] [--walk-only] [--quantile q] [--min-pass r]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     quantile: { type: 'string' },
+    'min-pass': { type: 'string' },
     'local-steps': { type: 'string' },
     tempered: { type: 'string' },
     'max-seconds': { type: 'string' },
@@ -42,6 +43,8 @@ const { values } = parseArgs({
     'walk-only': { type: 'boolean', default: false },
     hidden: { type: 'string' },
     batch: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
   },
 });
 const nLive = Number(values.nlive);
@@ -73,6 +76,8 @@ for (const p of problems) {
         ...(values.hidden !== undefined ? { hidden: values.hidden.split(',').map(Number) } : {}),
         train: {
           ...(values.batch !== undefined ? { batchSize: Number(values.batch) } : {}),
+          ...(values.lr !== undefined ? { learningRate: Number(values.lr) } : {}),
+          ...(values['weight-decay'] !== undefined ? { weightDecay: Number(values['weight-decay']) } : {}),
           ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
           ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
           ...(values['train-steps'] !== undefined ? { steps: Number(values['train-steps']) } : {}),
@@ -80,6 +85,7 @@ for (const p of problems) {
       },
       onWarning: () => {},
       ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
+      ...(values['min-pass'] !== undefined ? { minWeightPassRate: Number(values['min-pass']) } : {}),
       ...(values.tempered !== undefined ? { temperedFraction: Number(values.tempered) } : {}),
       ...(values['local-steps'] !== undefined ? { localSteps: Number(values['local-steps']) } : {}),
       ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
