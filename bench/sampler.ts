@@ -47,6 +47,11 @@ const { values } = parseArgs({
     'weight-decay': { type: 'string' },
   },
 });
+/** Flags whose value is a number. */
+type NumericFlag = Exclude<keyof typeof values, 'verbose' | 'walk-only'>;
+/** `{ [key]: value }` when the flag was given, else `{}` (the sampler's default then applies). */
+const numeric = <K extends string>(flag: NumericFlag, key: K): Partial<Record<K, number>> =>
+  values[flag] !== undefined ? ({ [key]: Number(values[flag]) } as Record<K, number>) : {};
 const nLive = Number(values.nlive);
 const seeds = values.seeds.split(',').map(Number);
 const dimsFor = (def: number[]): number[] => (values.dims ? values.dims.split(',').map(Number) : def);
@@ -72,27 +77,27 @@ for (const p of problems) {
       seed,
       flow: {
         ...(values.threads ? { threads: Number(values.threads) } : {}),
-        ...(values['ode-steps'] !== undefined ? { odeSteps: Number(values['ode-steps']) } : {}),
+        ...numeric('ode-steps', 'odeSteps'),
         ...(values.hidden !== undefined ? { hidden: values.hidden.split(',').map(Number) } : {}),
         train: {
-          ...(values.batch !== undefined ? { batchSize: Number(values.batch) } : {}),
-          ...(values.lr !== undefined ? { learningRate: Number(values.lr) } : {}),
-          ...(values['weight-decay'] !== undefined ? { weightDecay: Number(values['weight-decay']) } : {}),
-          ...(values.sigma !== undefined ? { sigma: Number(values.sigma) } : {}),
-          ...(values.patience !== undefined ? { patience: Number(values.patience) } : {}),
-          ...(values['train-steps'] !== undefined ? { steps: Number(values['train-steps']) } : {}),
+          ...numeric('batch', 'batchSize'),
+          ...numeric('lr', 'learningRate'),
+          ...numeric('weight-decay', 'weightDecay'),
+          ...numeric('sigma', 'sigma'),
+          ...numeric('patience', 'patience'),
+          ...numeric('train-steps', 'steps'),
         },
       },
       onWarning: () => {},
-      ...(values.quantile !== undefined ? { envelopeQuantile: Number(values.quantile) } : {}),
-      ...(values['min-pass'] !== undefined ? { minWeightPassRate: Number(values['min-pass']) } : {}),
-      ...(values.tempered !== undefined ? { temperedFraction: Number(values.tempered) } : {}),
-      ...(values['local-steps'] !== undefined ? { localSteps: Number(values['local-steps']) } : {}),
-      ...(values['max-seconds'] !== undefined ? { maxSeconds: Number(values['max-seconds']) } : {}),
-      ...(values.margin !== undefined ? { envelopeMargin: Number(values.margin) } : {}),
-      ...(values.folds !== undefined ? { folds: Number(values.folds) } : {}),
-      ...(values['kill-fraction'] !== undefined ? { killFraction: Number(values['kill-fraction']) } : {}),
-      ...(values['max-flow-calls'] !== undefined ? { maxFlowCallsPerPoint: Number(values['max-flow-calls']) } : {}),
+      ...numeric('quantile', 'envelopeQuantile'),
+      ...numeric('min-pass', 'minWeightPassRate'),
+      ...numeric('tempered', 'temperedFraction'),
+      ...numeric('local-steps', 'localSteps'),
+      ...numeric('max-seconds', 'maxSeconds'),
+      ...numeric('margin', 'envelopeMargin'),
+      ...numeric('folds', 'folds'),
+      ...numeric('kill-fraction', 'killFraction'),
+      ...numeric('max-flow-calls', 'maxFlowCallsPerPoint'),
       ...(values['walk-only'] ? { flowMoves: false } : {}),
     });
     const r = await sampler.run({
