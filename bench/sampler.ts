@@ -47,11 +47,18 @@ const { values } = parseArgs({
     'weight-decay': { type: 'string' },
   },
 });
-/** Flags whose value is a number. */
+/** Numeric flags and the option each sets; a flag not given leaves the sampler's default. */
+const SAMPLER_FLAGS = {
+  quantile: 'envelopeQuantile', 'min-pass': 'minWeightPassRate', tempered: 'temperedFraction', 'local-steps': 'localSteps',
+  'max-seconds': 'maxSeconds', margin: 'envelopeMargin', folds: 'folds', 'kill-fraction': 'killFraction', 'max-flow-calls': 'maxFlowCallsPerPoint',
+} as const;
+const TRAIN_FLAGS = { batch: 'batchSize', lr: 'learningRate', 'weight-decay': 'weightDecay', sigma: 'sigma', patience: 'patience', 'train-steps': 'steps' } as const;
 type NumericFlag = Exclude<keyof typeof values, 'verbose' | 'walk-only'>;
-/** `{ [key]: value }` when the flag was given, else `{}` (the sampler's default then applies). */
-const numeric = <K extends string>(flag: NumericFlag, key: K): Partial<Record<K, number>> =>
-  values[flag] !== undefined ? ({ [key]: Number(values[flag]) } as Record<K, number>) : {};
+function numericOptions<M extends Partial<Record<NumericFlag, string>>>(map: M): { [F in keyof M as M[F] & string]?: number } {
+  const out: Record<string, number> = {};
+  for (const [flag, key] of Object.entries(map) as [NumericFlag, string][]) if (values[flag] !== undefined) out[key] = Number(values[flag]);
+  return out as { [F in keyof M as M[F] & string]?: number };
+}
 const nLive = Number(values.nlive);
 const seeds = values.seeds.split(',').map(Number);
 const dimsFor = (def: number[]): number[] => (values.dims ? values.dims.split(',').map(Number) : def);
@@ -77,27 +84,12 @@ for (const p of problems) {
       seed,
       flow: {
         ...(values.threads ? { threads: Number(values.threads) } : {}),
-        ...numeric('ode-steps', 'odeSteps'),
+        ...(values['ode-steps'] !== undefined ? { odeSteps: Number(values['ode-steps']) } : {}),
         ...(values.hidden !== undefined ? { hidden: values.hidden.split(',').map(Number) } : {}),
-        train: {
-          ...numeric('batch', 'batchSize'),
-          ...numeric('lr', 'learningRate'),
-          ...numeric('weight-decay', 'weightDecay'),
-          ...numeric('sigma', 'sigma'),
-          ...numeric('patience', 'patience'),
-          ...numeric('train-steps', 'steps'),
-        },
+        train: numericOptions(TRAIN_FLAGS),
       },
       onWarning: () => {},
-      ...numeric('quantile', 'envelopeQuantile'),
-      ...numeric('min-pass', 'minWeightPassRate'),
-      ...numeric('tempered', 'temperedFraction'),
-      ...numeric('local-steps', 'localSteps'),
-      ...numeric('max-seconds', 'maxSeconds'),
-      ...numeric('margin', 'envelopeMargin'),
-      ...numeric('folds', 'folds'),
-      ...numeric('kill-fraction', 'killFraction'),
-      ...numeric('max-flow-calls', 'maxFlowCallsPerPoint'),
+      ...numericOptions(SAMPLER_FLAGS),
       ...(values['walk-only'] ? { flowMoves: false } : {}),
     });
     const r = await sampler.run({
