@@ -2,7 +2,7 @@
  * npm run bench:sampler -- [--problem rosenbrock|gaussian|shells|eggbox|all] [--dims 2,4,6] [--max-seconds s]
  *                          [--nlive 500] [--seeds 1,2,3] [--threads N] [--ode-steps n] [--kill-fraction f] [--train-steps n] [--max-flow-calls n]
  *                          [--hidden 128,128,128] [--batch 1000] [--lr 1e-3] [--weight-decay 0]
- *                          [--local-steps n] [--walk-only] [--quantile q] [--min-pass r]
+ *                          [--local-steps n] [--walk-neighbours k] [--walk-only] [--quantile q] [--min-pass r]
  *
  * Runs the nested sampler on docs/problems.md's problems and prints, per run,
  * nLike, logZ ± err against the reference, (logZ − ref)/err, whether it
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     quantile: { type: 'string' },
     'min-pass': { type: 'string' },
     'local-steps': { type: 'string' },
+    'walk-neighbours': { type: 'string' },
     tempered: { type: 'string' },
     'max-seconds': { type: 'string' },
     sigma: { type: 'string' },
@@ -50,6 +51,7 @@ const { values } = parseArgs({
 /** Numeric flags and the option each sets; a flag not given leaves the sampler's default. */
 const SAMPLER_FLAGS = {
   quantile: 'envelopeQuantile', 'min-pass': 'minWeightPassRate', tempered: 'temperedFraction', 'local-steps': 'localSteps',
+  'walk-neighbours': 'walkNeighbours',
   'max-seconds': 'maxSeconds', margin: 'envelopeMargin', folds: 'folds', 'kill-fraction': 'killFraction', 'max-flow-calls': 'maxFlowCallsPerPoint',
 } as const;
 const TRAIN_FLAGS = { batch: 'batchSize', lr: 'learningRate', 'weight-decay': 'weightDecay', sigma: 'sigma', patience: 'patience', 'train-steps': 'steps' } as const;

@@ -3,6 +3,7 @@
  * waiting for them.
  */
 import type { Flow } from '../flow.js';
+import type { NeighbourShapes } from './moves/neighbour-shapes.js';
 
 /** Flow candidates that passed the cube and weight tests, waiting for a chain. */
 export class CandidateQueue {
@@ -35,6 +36,8 @@ export interface ProposalGroup {
   flow: Flow;
   /** Factor L of the local random-walk step: the flow's whitening (Cholesky factor of its training points' covariance). */
   localFactor: Float64Array;
+  /** With walkNeighbours: walk steps shaped by the flow's nearest training points (else one shape, localFactor). */
+  neighbours: NeighbourShapes | undefined;
   /** Latent scale of the tempered component. */
   tau: number;
   /** log w of each start under the mixture. */

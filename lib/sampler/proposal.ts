@@ -9,6 +9,7 @@ import type { FoldPlan } from './folds.js';
 import { capEnvelope } from './envelope.js';
 import { CandidateQueue, type ProposalGroup } from './group.js';
 import type { Iteration } from './iteration.js';
+import { NeighbourShapes } from './moves/neighbour-shapes.js';
 import { drawMixture, insideCube, mixtureLogW, sumSquares } from './mixture.js';
 import { gatherRows } from './rows.js';
 import type { IterationRecord } from './records.js';
@@ -48,7 +49,8 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: F
   const pilotN = pilotDraws(nGroups);
   for (let h = 0; h < nGroups; h++) {
     const starts = split ? Int32Array.from(plan.foldRows[h]!) : plan.training[0]!;
-    const flow = flows[split ? plan.serves.indexOf(h) : 0]!;
+    const flowIndex = split ? plan.serves.indexOf(h) : 0;
+    const flow = flows[flowIndex]!;
     const inv = await it.timed(() => flow.inverse(gatherRows(u, starts, dim)));
     // A flow fitted to one fold is too narrow for the other (its points sit
     // at |z|² well above dim): widen the tempered component to match.
@@ -64,6 +66,8 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: F
       starts,
       flow,
       localFactor: flow.whitening.chol,
+      // The flow's own training points: fixed for the iteration and never the chain's fold.
+      neighbours: o.walkNeighbours > 0 ? new NeighbourShapes(gatherRows(u, plan.training[flowIndex]!, dim), dim, o.walkNeighbours, flow.whitening.chol) : undefined,
       tau,
       logWStart,
       logWHigh: (n < 2 ? sorted[0]! : sorted[q + 1]!) + o.envelopeMargin, // starts ranked ≤ q

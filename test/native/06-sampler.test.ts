@@ -74,6 +74,17 @@ describe('NestedSampler: evidence on small problems (nLive 500, fixed seeds)', (
     expect(matches(r.logZ, r.logZErr, p.logZ)).toBe(true);
   });
 
+  it('walkNeighbours shapes every walk step by the nearest training points, and the evidence still matches on a curved contour', async () => {
+    const p = rosenbrock(2);
+    const run = (walkNeighbours: number) =>
+      new NestedSampler({ logLikelihood: p.logLikelihood, prior: p.prior, nLive: 300, seed: 7, flowMoves: false, walkNeighbours, onWarning: () => {} }).run();
+    const shaped = await run(30);
+    expect(shaped.counts.localMoved).toBeGreaterThan(0);
+    expect(matches(shaped.logZ, shaped.logZErr, p.logZ)).toBe(true);
+    // The same seed without shaping takes other steps.
+    expect((await run(0)).counts.localMoved).not.toBe(shaped.counts.localMoved);
+  });
+
   it('walks refused chains after an iteration whose flow refused over a quarter of them, and warns if they still stay', async () => {
     // A tiny envelope refuses many chains; on Rosenbrock's curved contour the
     // delayed-rejection step rescues fewer of them than on a Gaussian's.
@@ -208,6 +219,7 @@ describe('NestedSampler: invalid configuration fails before any likelihood call'
     ['killFraction of 1', () => new NestedSampler({ logLikelihood: like, prior, killFraction: 1 }), /killFraction must be in \(0, 1\)/],
     ['tolerance 0', () => new NestedSampler({ logLikelihood: like, prior, tolerance: 0 }), /tolerance must be a positive/],
     ['envelopeQuantile of 0', () => new NestedSampler({ logLikelihood: like, prior, envelopeQuantile: 0 }), /envelopeQuantile must be in \(0, 1\]/],
+    ['walkNeighbours of 1', () => new NestedSampler({ logLikelihood: like, prior, walkNeighbours: 1 }), /walkNeighbours must be 0 \(off\) or at least 2/],
     ['flowMoves not a boolean', () => new NestedSampler({ logLikelihood: like, prior, flowMoves: 'no' as never }), /flowMoves must be a boolean/],
     ['no likelihood', () => new NestedSampler({ prior } as never), /logLikelihood must be a function/],
     ['no prior', () => new NestedSampler({ logLikelihood: like } as never), /prior must be a Prior/],

@@ -5,6 +5,7 @@
  * whitening map), s tuned for a quarter of the steps inside the contour.
  */
 import type { Iteration } from '../iteration.js';
+import { logStepRatio, type StepShape } from './neighbour-shapes.js';
 
 let eps = new Float64Array(0); // reused by every local proposal
 
@@ -25,6 +26,34 @@ export function localProposal(it: Iteration, c: number, from: Float64Array, from
     if (!(v > 0 && v < 1)) inside = false;
   }
   return inside;
+}
+
+/**
+ * Chain c's step shaped where it stands (row `fromRow` of `from`, shape
+ * `shapeX`): y = x + s · L_x · ε into row `outRow` of `out`. Returns y's
+ * shape when y lies in the cube and passes the Metropolis–Hastings test of
+ * the shaped proposal (so it is worth a likelihood call), else undefined.
+ */
+export function shapedProposal(it: Iteration, c: number, from: Float64Array, fromRow: number, shapeX: StepShape, out: Float64Array, outRow: number): StepShape | undefined {
+  const dim = it.dim;
+  const L = shapeX.chol;
+  if (eps.length !== dim) eps = new Float64Array(dim);
+  let epsSquared = 0;
+  for (let j = 0; j < dim; j++) {
+    eps[j] = it.rng.normal();
+    epsSquared += eps[j]! * eps[j]!;
+  }
+  let inside = true;
+  for (let j = 0; j < dim; j++) {
+    let v = from[fromRow * dim + j]!;
+    for (let k = 0; k <= j; k++) v += it.localScale * L[j * dim + k]! * eps[k]!;
+    out[outRow * dim + j] = v;
+    if (!(v > 0 && v < 1)) inside = false;
+  }
+  if (!inside) return undefined;
+  const shapeY = it.groups[it.chainGroup[c]!]!.neighbours!.at(out, outRow);
+  const logRatio = logStepRatio(from, fromRow, out, outRow, dim, shapeX, shapeY, it.localScale, epsSquared);
+  return logRatio >= 0 || it.rng.uniform() < Math.exp(logRatio) ? shapeY : undefined;
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import type { Iteration } from '../iteration.js';
 import { gatherRows } from '../rows.js';
-import { localProposal, retuneScale } from './local-step.js';
+import { localProposal, retuneScale, shapedProposal } from './local-step.js';
+import type { StepShape } from './neighbour-shapes.js';
 
 /** Below this many walking chains the step is retuned once, after the iteration. */
 export const RETUNE_WHILE_WALKING = 50;
@@ -20,10 +21,19 @@ export async function walkChains(it: Iteration, chains: readonly number[], steps
   const { dim, counters: rec, contour } = it;
   const y = new Float64Array(chains.length * dim);
   const movedChain = new Uint8Array(chains.length);
+  // With walkNeighbours, each chain's step shape where it stands, and that of its proposal.
+  const shapes = chains.map((c) => it.groups[it.chainGroup[c]!]!.neighbours?.at(it.newU, c));
+  const proposedShapes: (StepShape | undefined)[] = new Array(chains.length);
   for (let step = 0; step < steps; step++) {
     const rows: number[] = [];
     chains.forEach((c, b) => {
-      if (localProposal(it, c, it.newU, c, y, b)) rows.push(b);
+      const shape = shapes[b];
+      if (shape === undefined) {
+        if (localProposal(it, c, it.newU, c, y, b)) rows.push(b);
+        return;
+      }
+      proposedShapes[b] = shapedProposal(it, c, it.newU, c, shape, y, b);
+      if (proposedShapes[b] !== undefined) rows.push(b);
     });
     rec.localTries += chains.length;
     let moved = 0;
@@ -35,6 +45,7 @@ export async function walkChains(it: Iteration, chains: readonly number[], steps
         if (!(logL[k]! > contour)) return;
         moved++;
         movedChain[b] = 1;
+        if (shapes[b] !== undefined) shapes[b] = proposedShapes[b];
         it.setNew(chains[b]!, u, theta, logL, k);
       });
     }
