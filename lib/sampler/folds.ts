@@ -64,11 +64,14 @@ export function trainSteps(flow: SamplerFlowOptions, n: number, firstIteration: 
  */
 export async function trainFlows(flows: readonly Flow[], training: Int32Array[], s: Survivors, options: SamplerFlowOptions, firstIteration: boolean, killFraction: number): Promise<number[]> {
   const dim = flows[0]!.dim;
-  const losses: number[] = [];
-  for (let j = 0; j < training.length; j++) {
-    const steps = trainSteps(options, training[j]!.length, firstIteration, training.length, killFraction);
-    const trained = await flows[j]!.train(gatherRows(s.u, training[j]!, dim), { validationFraction: 0, ...options.train, steps } satisfies TrainOptions);
-    if (trained.loss.length) losses.push(trained.loss[trained.loss.length - 1]!);
-  }
-  return losses;
+  // The flows train at once: each has its own thread pool and random stream,
+  // so the result is the same as one after another, and one flow's serial
+  // stretches overlap another's parallel ones.
+  const trained = await Promise.all(
+    training.map((rows, j) => {
+      const steps = trainSteps(options, rows.length, firstIteration, training.length, killFraction);
+      return flows[j]!.train(gatherRows(s.u, rows, dim), { validationFraction: 0, ...options.train, steps } satisfies TrainOptions);
+    }),
+  );
+  return trained.flatMap((t) => (t.loss.length ? [t.loss[t.loss.length - 1]!] : []));
 }
