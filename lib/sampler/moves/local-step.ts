@@ -14,18 +14,8 @@ let eps = new Float64Array(0); // reused by every local proposal
  * `outRow` of `out`; returns whether it lies inside the unit cube.
  */
 export function localProposal(it: Iteration, c: number, from: Float64Array, fromRow: number, out: Float64Array, outRow: number): boolean {
-  const dim = it.dim;
-  const L = it.groups[it.chainGroup[c]!]!.localFactor;
-  if (eps.length !== dim) eps = new Float64Array(dim);
-  for (let j = 0; j < dim; j++) eps[j] = it.rng.normal();
-  let inside = true;
-  for (let j = 0; j < dim; j++) {
-    let v = from[fromRow * dim + j]!;
-    for (let k = 0; k <= j; k++) v += it.localScale * L[j * dim + k]! * eps[k]!;
-    out[outRow * dim + j] = v;
-    if (!(v > 0 && v < 1)) inside = false;
-  }
-  return inside;
+  drawEps(it);
+  return step(it, it.groups[it.chainGroup[c]!]!.localFactor, from, fromRow, out, outRow);
 }
 
 /**
@@ -35,14 +25,28 @@ export function localProposal(it: Iteration, c: number, from: Float64Array, from
  * the shaped proposal (so it is worth a likelihood call), else undefined.
  */
 export function shapedProposal(it: Iteration, c: number, from: Float64Array, fromRow: number, shapeX: StepShape, out: Float64Array, outRow: number): StepShape | undefined {
+  const epsSquared = drawEps(it);
+  if (!step(it, shapeX.chol, from, fromRow, out, outRow)) return undefined;
+  const shapeY = it.groups[it.chainGroup[c]!]!.neighbours!.at(out, outRow);
+  const logRatio = logStepRatio(from, fromRow, out, outRow, it.dim, shapeX, shapeY, it.localScale, epsSquared);
+  return logRatio >= 0 || it.rng.uniform() < Math.exp(logRatio) ? shapeY : undefined;
+}
+
+/** Draws ε ~ N(0, I); returns |ε|². */
+function drawEps(it: Iteration): number {
   const dim = it.dim;
-  const L = shapeX.chol;
   if (eps.length !== dim) eps = new Float64Array(dim);
-  let epsSquared = 0;
+  let squared = 0;
   for (let j = 0; j < dim; j++) {
     eps[j] = it.rng.normal();
-    epsSquared += eps[j]! * eps[j]!;
+    squared += eps[j]! * eps[j]!;
   }
+  return squared;
+}
+
+/** out = from + s · L · ε (L lower-triangular); whether it lies inside the unit cube. */
+function step(it: Iteration, L: Float64Array, from: Float64Array, fromRow: number, out: Float64Array, outRow: number): boolean {
+  const dim = it.dim;
   let inside = true;
   for (let j = 0; j < dim; j++) {
     let v = from[fromRow * dim + j]!;
@@ -50,10 +54,7 @@ export function shapedProposal(it: Iteration, c: number, from: Float64Array, fro
     out[outRow * dim + j] = v;
     if (!(v > 0 && v < 1)) inside = false;
   }
-  if (!inside) return undefined;
-  const shapeY = it.groups[it.chainGroup[c]!]!.neighbours!.at(out, outRow);
-  const logRatio = logStepRatio(from, fromRow, out, outRow, dim, shapeX, shapeY, it.localScale, epsSquared);
-  return logRatio >= 0 || it.rng.uniform() < Math.exp(logRatio) ? shapeY : undefined;
+  return inside;
 }
 
 /**
