@@ -51,6 +51,7 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: F
     const starts = split ? Int32Array.from(plan.foldRows[h]!) : plan.training[0]!;
     const flowIndex = split ? plan.serves.indexOf(h) : 0;
     const flow = flows[flowIndex]!;
+    const localFactor = flow.whitening.chol;
     const inv = await it.timed(() => flow.inverse(gatherRows(u, starts, dim)));
     // A flow fitted to one fold is too narrow for the other (its points sit
     // at |z|² well above dim): widen the tempered component to match.
@@ -65,9 +66,9 @@ export async function buildGroups(it: Iteration, flows: readonly Flow[], plan: F
     const g: ProposalGroup = {
       starts,
       flow,
-      localFactor: flow.whitening.chol,
+      localFactor,
       // The flow's own training points: fixed for the iteration and never the chain's fold.
-      neighbours: o.walkNeighbours > 0 ? new NeighbourShapes(gatherRows(u, plan.training[flowIndex]!, dim), dim, o.walkNeighbours, flow.whitening.chol) : undefined,
+      neighbours: o.walkNeighbours > 0 ? new NeighbourShapes(gatherRows(u, plan.training[flowIndex]!, dim), dim, o.walkNeighbours, localFactor) : undefined,
       tau,
       logWStart,
       logWHigh: (n < 2 ? sorted[0]! : sorted[q + 1]!) + o.envelopeMargin, // starts ranked ≤ q

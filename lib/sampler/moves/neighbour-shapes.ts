@@ -26,11 +26,13 @@ export class NeighbourShapes {
   readonly #white: Float64Array;
   readonly #n: number;
   readonly #globalCov: Float64Array;
+  readonly #globalShape: StepShape;
   readonly #globalChol: Float64Array;
   readonly #dist: Float64Array;
   readonly #index: Int32Array;
   readonly #w: Float64Array;
   readonly #mean: Float64Array;
+  readonly #cov: Float64Array;
 
   /**
    * `reference`: n rows of dim in the unit cube; `globalChol`: the lower
@@ -49,19 +51,21 @@ export class NeighbourShapes {
     this.#u = reference;
     this.#globalChol = globalChol;
     this.#globalCov = lowerTimesTranspose(globalChol, dim);
+    this.#globalShape = { chol: globalChol, halfLogDet: halfLogDet(globalChol, dim) };
     this.#white = new Float64Array(reference.length);
     for (let i = 0; i < this.#n; i++) forwardSolve(globalChol, dim, reference, i * dim, this.#white, i * dim);
     this.#dist = new Float64Array(this.#n);
     this.#index = new Int32Array(this.#n);
     this.#w = new Float64Array(dim);
     this.#mean = new Float64Array(dim);
+    this.#cov = new Float64Array(dim * dim);
   }
 
   /** The step shape at row `row` of `x`. */
   at(x: Float64Array, row: number): StepShape {
     const { dim, k } = this;
     const n = this.#n;
-    if (k < 2) return { chol: this.#globalChol, halfLogDet: halfLogDet(this.#globalChol, dim) };
+    if (k < 2) return this.#globalShape;
     const w = this.#w;
     forwardSolve(this.#globalChol, dim, x, row * dim, w, 0);
     for (let i = 0; i < n; i++) {
@@ -77,18 +81,18 @@ export class NeighbourShapes {
     const cov = this.#neighbourCovariance(k);
     for (let j = 0; j < dim * dim; j++) cov[j] = (1 - GLOBAL_SHRINKAGE) * cov[j]! + GLOBAL_SHRINKAGE * this.#globalCov[j]!;
     const chol = cholesky(cov, dim);
-    if (chol === undefined) return { chol: this.#globalChol, halfLogDet: halfLogDet(this.#globalChol, dim) };
+    if (chol === undefined) return this.#globalShape;
     return { chol, halfLogDet: halfLogDet(chol, dim) };
   }
 
-  /** Sample covariance of the reference rows in the first k entries of #index. */
+  /** Sample covariance of the reference rows in the first k entries of #index (into a buffer reused by the next call). */
   #neighbourCovariance(k: number): Float64Array {
     const dim = this.dim;
     const u = this.#u;
     const mean = this.#mean.fill(0);
     for (let a = 0; a < k; a++) for (let j = 0; j < dim; j++) mean[j] = mean[j]! + u[this.#index[a]! * dim + j]!;
     for (let j = 0; j < dim; j++) mean[j] = mean[j]! / k;
-    const cov = new Float64Array(dim * dim);
+    const cov = this.#cov.fill(0);
     for (let a = 0; a < k; a++) {
       const r = this.#index[a]! * dim;
       for (let i = 0; i < dim; i++) {
@@ -105,14 +109,19 @@ export class NeighbourShapes {
   }
 }
 
+let diff = new Float64Array(0); // reused by every ratio
+let back = new Float64Array(0);
+
 /**
  * log N(x; y, s²C_y) − log N(y; x, s²C_x) for y = x + s · L_x · ε, given
  * |ε|²: the log Metropolis–Hastings ratio of the shaped step (the uniform
  * target cancels inside the contour).
  */
 export function logStepRatio(x: Float64Array, xRow: number, y: Float64Array, yRow: number, dim: number, shapeX: StepShape, shapeY: StepShape, scale: number, epsSquared: number): number {
-  const back = new Float64Array(dim);
-  const diff = new Float64Array(dim);
+  if (diff.length !== dim) {
+    diff = new Float64Array(dim);
+    back = new Float64Array(dim);
+  }
   for (let j = 0; j < dim; j++) diff[j] = (x[xRow * dim + j]! - y[yRow * dim + j]!) / scale;
   forwardSolve(shapeY.chol, dim, diff, 0, back, 0);
   let backSquared = 0;
