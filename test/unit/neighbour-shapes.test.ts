@@ -67,7 +67,7 @@ describe('walk steps shaped by the nearest neighbours', () => {
   const rng = new Random(11);
   const reference = crowdedReference(rng);
   const shapes = new NeighbourShapes(reference, 2, 20, covarianceCholesky(reference));
-  // The exact share of the region at the band's left end, from 400,000 uniform points (its error is 1/10 of the test's).
+  // The exact share of the region at the band's left end, from 400,000 uniform points (its standard error is a fifth of the test's).
   const pool = uniformInRegion(400_000, new Random(12));
   let exactLeft = 0;
   for (let i = 0; i < 400_000; i++) if (inLeft(pool, i)) exactLeft++;
