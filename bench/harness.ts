@@ -11,7 +11,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestedSampler } from '../lib/index.js';
 import { renderFigure, type VegaLiteSpec } from '../lib/plot/render.js';
-import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
+import { marginalDeviations } from '../lib/posterior.js';
+import { eggbox, gaussian, matches, rosenbrock, shells, type MarginalMoments, type Problem } from '../lib/problems.js';
+
+/**
+ * A posterior against the exact marginals, as two table cells: the worst
+ * coordinate's mean shift (in exact sds) and the sd ratio furthest from 1.
+ */
+export function worstMarginals(run: readonly MarginalMoments[], exact: readonly MarginalMoments[]): string {
+  const dev = marginalDeviations(run, exact);
+  const mean = dev.reduce((a, v, k) => (Math.abs(v.meanShift) > Math.abs(dev[a]!.meanShift) ? k : a), 0);
+  const sd = dev.reduce((a, v, k) => (Math.abs(Math.log(v.sdRatio)) > Math.abs(Math.log(dev[a]!.sdRatio)) ? k : a), 0);
+  return `${dev[mean]!.meanShift.toFixed(3)} (x${mean + 1}) | ${dev[sd]!.sdRatio.toFixed(3)} (x${sd + 1})`;
+}
 
 /** Where a row's figures come from. */
 export type RowSource = 'measured' | 'recorded';

@@ -10,6 +10,8 @@ nLike counts every point handed to the likelihood, by a wrapper around it.
 --check only imports the tool and exits 0 (or 3 when it cannot be imported); on SIGTERM
 (bench:peers' time cap) a run prints its calls so far with "unfinished": true and exits 4;
 --eval prints log L of the points given on stdin (the tests compare it with lib/problems.ts).
+Each run also prints its weighted posterior's mean and sd per coordinate ("posterior"), which
+bench:peers compares with the problem's exact marginals where they are known.
 """
 import argparse
 import json
@@ -66,6 +68,16 @@ class Counted:
         return self.logl(np.asarray(x, dtype=float))
 
 
+def moments(points, weights):
+    """Per-coordinate weighted mean and sd of a posterior sample."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    x = np.asarray(points, dtype=float)
+    mean = w @ x
+    sd = np.sqrt(np.maximum(0.0, w @ (x - mean) ** 2))
+    return {'mean': mean.tolist(), 'sd': sd.tolist()}
+
+
 def run_ultranest(args, d, lo, hi, like, slice_steps):
     import ultranest
     import ultranest.stepsampler
@@ -77,7 +89,8 @@ def run_ultranest(args, d, lo, hi, like, slice_steps):
             nsteps=2 * d, generate_direction=ultranest.stepsampler.generate_mixture_random_direction)
     np.random.seed(args.seed)
     result = sampler.run(min_num_live_points=args.nlive, show_status=False, viz_callback=False)
-    return result['logz'], result['logzerr'], len(result['weighted_samples']['logl'])
+    ws = result['weighted_samples']
+    return result['logz'], result['logzerr'], len(ws['logl']), moments(ws['points'], ws['weights'])
 
 
 def run_polychord(args, d, lo, hi, like):
@@ -95,8 +108,11 @@ def run_polychord(args, d, lo, hi, like):
         settings.read_resume = False
         settings.write_resume = False
         settings.feedback = 0
+        settings.posteriors = True  # <root>.txt, read below
         out = pypolychord.run_polychord(lambda x: (like.one(x), []), d, 0, settings, lambda u: lo + (hi - lo) * np.asarray(u))
-        return out.logZ, out.logZerr, out.ndead
+        # peer.txt: weight, -2 log L, then the parameters of each weighted sample
+        samples = np.atleast_2d(np.loadtxt(os.path.join(tmp, 'peer.txt')))
+        return out.logZ, out.logZerr, out.ndead, moments(samples[:, 2:2 + d], samples[:, 0])
 
 
 def run_nessai(args, d, lo, hi, like):
@@ -122,7 +138,8 @@ def run_nessai(args, d, lo, hi, like):
     with tempfile.TemporaryDirectory() as tmp:
         fs = FlowSampler(Peer(), output=tmp, nlive=args.nlive, seed=args.seed, plot=False)
         fs.run(plot=False)
-        return fs.ns.log_evidence, fs.ns.log_evidence_error, len(fs.nested_samples)
+        post = live_points_to_array(fs.posterior_samples, [f'x{i}' for i in range(d)])
+        return fs.ns.log_evidence, fs.ns.log_evidence_error, len(fs.nested_samples), moments(post, np.ones(len(post)))
 
 
 def main():
@@ -162,14 +179,14 @@ def main():
     version = str(getattr(sys.modules[module], '__version__', '?'))
     np.random.seed(args.seed)
     if args.tool.startswith('ultranest'):
-        logz, err, dead = run_ultranest(args, d, lo, hi, like, args.tool == 'ultranest-slice')
+        logz, err, dead, post = run_ultranest(args, d, lo, hi, like, args.tool == 'ultranest-slice')
     elif args.tool == 'polychord':
-        logz, err, dead = run_polychord(args, d, lo, hi, like)
+        logz, err, dead, post = run_polychord(args, d, lo, hi, like)
     else:
-        logz, err, dead = run_nessai(args, d, lo, hi, like)
+        logz, err, dead, post = run_nessai(args, d, lo, hi, like)
     print(json.dumps({'available': True, 'tool': args.tool, 'problem': args.problem, 'nLive': args.nlive, 'seed': args.seed,
                       'nLike': like.calls, 'dead': dead, 'logZ': float(logz), 'logZErr': float(err),
-                      'wallSeconds': time.time() - t0, 'version': version, 'pid': os.getpid()}))
+                      'wallSeconds': time.time() - t0, 'version': version, 'pid': os.getpid(), 'posterior': post}))
 
 
 if __name__ == '__main__':

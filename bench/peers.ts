@@ -13,7 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { appendRows, BENCH_DIR, machineName, markdownTable, problemByName, recordedPeerRows, type BenchRow } from './harness.js';
+import { appendRows, BENCH_DIR, machineName, markdownTable, problemByName, recordedPeerRows, worstMarginals, type BenchRow } from './harness.js';
 
 /** One core per run, as docs/peers.md's figures were taken (numpy/torch would otherwise spread over every core). */
 const ONE_THREAD = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
@@ -26,6 +26,8 @@ interface PeerOutput {
   logZErr: number;
   wallSeconds: number;
   version?: string;
+  /** Weighted posterior mean and sd per coordinate. */
+  posterior?: { mean: number[]; sd: number[] };
 }
 
 /**
@@ -117,6 +119,8 @@ if (missing.length > 0) {
 }
 
 const rows: BenchRow[] = [];
+/** Measured runs' posteriors against the exact marginals, where the problem has them. */
+const posteriorLines: string[] = [];
 for (const problem of problems) {
   const p = problemByName(problem);
   for (const t of tools) {
@@ -163,6 +167,10 @@ for (const problem of problems) {
       machine: machineName(),
       note: done?.version ? `${TOOLS[t]} ${done.version}` : '',
     });
+    if (done?.posterior && p.marginals) {
+      const { mean, sd } = done.posterior;
+      posteriorLines.push(`| ${TOOLS[t]} | ${problem} | ${worstMarginals(mean.map((m, k) => ({ mean: m, sd: sd[k]! })), p.marginals())} |`);
+    }
     appendRows(join(values.out, 'peers.csv'), [rows.at(-1)!]); // kept at once: a long plan can be cut short
     console.error(
       `${TOOLS[t]} on ${problem}: ${done ? `nLike ${done.nLike}, logZ ${done.logZ.toFixed(3)} ± ${done.logZErr.toFixed(3)}, ${done.wallSeconds.toFixed(0)} s` : `unfinished at ${values['max-seconds']} s (> ${out?.nLike ?? '?'} calls)`}`,
@@ -170,3 +178,7 @@ for (const problem of problems) {
   }
 }
 console.log(markdownTable(rows));
+if (posteriorLines.length > 0) {
+  console.log('\n| tool | problem | posterior: worst mean shift (sd) | worst sd ratio |\n| --- | --- | --- | --- |');
+  for (const line of posteriorLines) console.log(line);
+}

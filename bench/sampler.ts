@@ -16,7 +16,8 @@
  */
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
-import { marginalDeviations, weightedMoments } from '../lib/posterior.js';
+import { weightedMoments } from '../lib/posterior.js';
+import { worstMarginals } from './harness.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
 
 const { values } = parseArgs({
@@ -108,10 +109,7 @@ for (const p of problems) {
     runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike, delta });
     let posterior = '— | —';
     if (p.marginals) {
-      const dev = marginalDeviations(weightedMoments(r.dead.theta, r.dead.logWeight, p.dim), p.marginals());
-      const mean = dev.reduce((a, v, k) => (Math.abs(v.meanShift) > Math.abs(dev[a]!.meanShift) ? k : a), 0);
-      const sd = dev.reduce((a, v, k) => (Math.abs(Math.log(v.sdRatio)) > Math.abs(Math.log(dev[a]!.sdRatio)) ? k : a), 0);
-      posterior = `${dev[mean]!.meanShift.toFixed(3)} (x${mean + 1}) | ${dev[sd]!.sdRatio.toFixed(3)} (x${sd + 1})`;
+      posterior = worstMarginals(weightedMoments(r.dead.theta, r.dead.logWeight, p.dim), p.marginals());
     }
     console.log(
       `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${posterior} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) | ${r.stopReason} |`,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendRows, breakEvenSeconds, formatBreakEven, fromCsv, markdownTable, problemByName, recordedPeerRows, toCsv, writeReport, type BenchRow } from '../../bench/harness.js';
+import { appendRows, breakEvenSeconds, formatBreakEven, fromCsv, markdownTable, problemByName, recordedPeerRows, toCsv, worstMarginals, writeReport, type BenchRow } from '../../bench/harness.js';
 import { uniformRng } from '../helpers.js';
 
 function row(over: Partial<BenchRow>): BenchRow {
@@ -53,6 +53,15 @@ describe('results CSV', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('posterior against exact marginals', () => {
+  it('names the coordinate with the largest mean shift and the sd ratio furthest from 1', () => {
+    const exact = [{ mean: 0, sd: 1 }, { mean: 0, sd: 2 }, { mean: 1, sd: 1 }];
+    const run = [{ mean: 0.2, sd: 1.1 }, { mean: -1, sd: 1 }, { mean: 1.3, sd: 1.8 }];
+    // shifts 0.2, −0.5, 0.3; ratios 1.1, 0.5, 1.8 (|log| 0.10, 0.69, 0.59)
+    expect(worstMarginals(run, exact)).toBe('-0.500 (x2) | 0.500 (x2)');
   });
 });
 
@@ -123,7 +132,9 @@ class ReactiveNestedSampler:
         logl = [self.like(self.transform(rng.random(self.d))) for _ in range(1234)]
         while os.environ.get('FAKE_HANG'):
             time.sleep(0.05)
-        return {'logz': -5.5, 'logzerr': 0.25, 'weighted_samples': {'logl': logl[:1000]}}
+        # a posterior with mean (1, 2) and sd (1, 2)
+        points = [[0.0, 0.0], [2.0, 4.0]] * 500
+        return {'logz': -5.5, 'logzerr': 0.25, 'weighted_samples': {'logl': logl[:1000], 'points': points, 'weights': [1.0] * 1000}}
 `;
   function runPeers(dir: string, env: Record<string, string>, cap: number) {
     return spawnSync(
@@ -143,6 +154,9 @@ class ReactiveNestedSampler:
       let rows = fromCsv(readFileSync(join(dir, 'out', 'peers.csv'), 'utf8'));
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ tool: 'UltraNest', source: 'measured', problem: 'rosenbrock-2d', nLike: 1234, dead: 1000, logZ: -5.5, logZErr: 0.25, stop: 'converged' });
+      // Its posterior, against the exact marginals.
+      const cells = worstMarginals([{ mean: 1, sd: 1 }, { mean: 2, sd: 2 }], problemByName('rosenbrock-2d').marginals!());
+      expect(done.stdout).toContain(`| UltraNest | rosenbrock-2d | ${cells} |`);
       // The same run hanging after its calls: ended at the cap, and its calls still counted.
       const capped = runPeers(dir, { FAKE_HANG: '1' }, 8);
       expect(capped.status, capped.stderr).toBe(0);
