@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NestedSampler } from '../lib/index.js';
 import { renderFigure, type VegaLiteSpec } from '../lib/plot/render.js';
-import { marginalDeviations } from '../lib/posterior.js';
+import { deviationsInStandardErrors, marginalDeviations } from '../lib/posterior.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type MarginalMoments, type Problem } from '../lib/problems.js';
 
 /**
@@ -23,6 +23,20 @@ export function worstMarginals(run: readonly MarginalMoments[], exact: readonly 
   const mean = dev.reduce((a, v, k) => (Math.abs(v.meanShift) > Math.abs(dev[a]!.meanShift) ? k : a), 0);
   const sd = dev.reduce((a, v, k) => (Math.abs(Math.log(v.sdRatio)) > Math.abs(Math.log(dev[a]!.sdRatio)) ? k : a), 0);
   return `${dev[mean]!.meanShift.toFixed(3)} (x${mean + 1}) | ${dev[sd]!.sdRatio.toFixed(3)} (x${sd + 1})`;
+}
+
+/**
+ * The largest of a run's posterior deviations in standard errors at its
+ * ESS (mean or sd, either sign), with the coordinate and the ESS: a cell.
+ */
+export function worstInStandardErrors(run: readonly MarginalMoments[], exact: readonly MarginalMoments[], ess: number): string {
+  const z = deviationsInStandardErrors(marginalDeviations(run, exact), exact, ess);
+  let worst = { value: 0, label: '' };
+  z.forEach((zk, k) => {
+    for (const [what, v] of [['mean', zk.mean], ['sd', zk.sd]] as const)
+      if (Math.abs(v) > Math.abs(worst.value)) worst = { value: v, label: `x${k + 1} ${what}` };
+  });
+  return `${worst.value.toFixed(1)} (${worst.label}; ESS ${Math.round(ess)})`;
 }
 
 /** Where a row's figures come from. */

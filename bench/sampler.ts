@@ -10,14 +10,16 @@
  * into training, sampling and likelihood. Where the problem's exact marginals
  * are known (Rosenbrock, Gaussian), the posterior columns give the largest
  * |weighted mean − exact mean| / exact sd and the sd ratio furthest from 1
- * over the coordinates, with the coordinate. With several seeds a summary
+ * over the coordinates, with the coordinate, then the largest deviation in
+ * standard errors of an iid sample of the run's ESS (a floor on the noise:
+ * beyond about 3 it is the sampler, not chance). With several seeds a summary
  * per problem follows: calls, mean Δ/σ with its standard error, and the
  * scatter of log Z over seeds against the mean reported error.
  */
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
 import { weightedMoments } from '../lib/posterior.js';
-import { worstMarginals } from './harness.js';
+import { worstInStandardErrors, worstMarginals } from './harness.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
 
 const { values } = parseArgs({
@@ -73,8 +75,8 @@ if (want('shells')) problems.push(shells());
 if (want('eggbox')) problems.push(eggbox());
 if (want('rosenbrock')) for (const d of dimsFor([2, 4, 6, 8, 10])) problems.push(rosenbrock(d));
 
-console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | posterior: worst mean shift (sd) | worst sd ratio | wall s (train / sample / like) | stop |`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | Δ/σ | match | eff. | stayed | unfound | local moved/tries | KS p | posterior: worst mean shift (sd) | worst sd ratio | worst in s.e. | wall s (train / sample / like) | stop |`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
   const runs: Array<{ logZ: number; err: number; nLike: number; delta: number }> = [];
@@ -107,9 +109,10 @@ for (const p of problems) {
     const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
     runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike, delta });
-    let posterior = '— | —';
+    let posterior = '— | — | —';
     if (p.marginals) {
-      posterior = worstMarginals(weightedMoments(r.dead.theta, r.dead.logWeight, p.dim), p.marginals());
+      const moments = weightedMoments(r.dead.theta, r.dead.logWeight, p.dim);
+      posterior = `${worstMarginals(moments, p.marginals())} | ${worstInStandardErrors(moments, p.marginals(), r.ess)}`;
     }
     console.log(
       `| ${p.name} | ${seed} | ${r.nLike} | ${dead} | ${(r.nLike / dead).toFixed(2)} | ${r.logZ.toFixed(3)} ± ${r.logZErr.toFixed(3)} | ${Number.isFinite(ref) ? ref.toFixed(3) : '—'} | ${Number.isFinite(delta) ? delta.toFixed(2) : '—'} | ${ok} | ${eff.toFixed(2)} | ${r.counts.stayed} | ${r.counts.unfound} | ${r.counts.localMoved}/${r.counts.localTries} | ${r.insertionPValue.toFixed(2)} | ${posterior} | ${wall.toFixed(0)} (${(r.timings.train / 1000).toFixed(0)} / ${(r.timings.sample / 1000).toFixed(0)} / ${(r.timings.likelihood / 1000).toFixed(1)}) | ${r.stopReason} |`,

@@ -37,3 +37,20 @@ export function marginalDeviations(run: readonly MarginalMoments[], exact: reado
   if (run.length !== exact.length) throw new RangeError(`run has ${run.length} coordinates, exact ${exact.length}`);
   return run.map((r, k) => ({ meanShift: (r.mean - exact[k]!.mean) / exact[k]!.sd, sdRatio: r.sd / exact[k]!.sd }));
 }
+
+/**
+ * Each deviation in standard errors of an iid sample of size `ess` (the
+ * run's Kish effective sample size): a mean's is sd/√ESS, an sd's
+ * sd·√((κ − 1)/4)/√ESS (κ the exact marginal's kurtosis, 3 where unknown).
+ * Dead points that share a start are correlated, so for a sampler the
+ * figures are a floor on the noise, not its size.
+ */
+export function deviationsInStandardErrors(dev: readonly MarginalDeviation[], exact: readonly MarginalMoments[], ess: number): { mean: number; sd: number }[] {
+  if (dev.length !== exact.length) throw new RangeError(`dev has ${dev.length} coordinates, exact ${exact.length}`);
+  if (!(ess > 0)) throw new RangeError(`ess must be positive, got ${ess}`);
+  const root = Math.sqrt(ess);
+  return dev.map((d, k) => ({
+    mean: d.meanShift * root,
+    sd: ((d.sdRatio - 1) * root) / Math.sqrt(((exact[k]!.kurtosis ?? 3) - 1) / 4),
+  }));
+}
