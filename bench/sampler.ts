@@ -13,12 +13,14 @@
  * over the coordinates, with the coordinate, then the largest deviation in
  * standard errors of an iid sample of the run's ESS (a floor on the noise:
  * beyond about 3 it is the sampler, not chance). With several seeds a summary
- * per problem follows: calls, mean Δ/σ with its standard error, and the
- * scatter of log Z over seeds against the mean reported error.
+ * per problem follows: calls, mean Δ/σ with its standard error, the
+ * scatter of log Z over seeds against the mean reported error, and the
+ * chance that an exact sampler with the runs' mean ESS would put every
+ * coordinate's mean within 0.05 sd and its sd within 5% of the exact.
  */
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
-import { weightedMoments } from '../lib/posterior.js';
+import { chanceWithinTolerance, weightedMoments } from '../lib/posterior.js';
 import { worstInStandardErrors, worstMarginals } from './harness.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
 
@@ -79,7 +81,7 @@ console.log(`| problem | seed | nLike | dead | nLike/dead | logZ ± err | ref | 
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 const summaries: string[] = [];
 for (const p of problems) {
-  const runs: Array<{ logZ: number; err: number; nLike: number; delta: number }> = [];
+  const runs: Array<{ logZ: number; err: number; nLike: number; delta: number; ess: number }> = [];
   for (const seed of seeds) {
     const t0 = performance.now();
     const sampler = new NestedSampler({
@@ -108,7 +110,7 @@ for (const p of problems) {
     const delta = Number.isFinite(ref) ? (r.logZ - ref) / r.logZErr : NaN;
     const ok = Number.isFinite(ref) ? (matches(r.logZ, r.logZErr, ref) ? 'yes' : '**no**') : '—';
     const eff = (dead - nLive) / Math.max(1, r.nLike - nLive);
-    runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike, delta });
+    runs.push({ logZ: r.logZ, err: r.logZErr, nLike: r.nLike, delta, ess: r.ess });
     let posterior = '— | — | —';
     if (p.marginals) {
       const moments = weightedMoments(r.dead.theta, r.dead.logWeight, p.dim);
@@ -128,13 +130,16 @@ for (const p of problems) {
     const zMean = z.reduce((a, v) => a + v, 0) / z.length;
     const zSe = Math.sqrt(z.reduce((a, v) => a + (v - zMean) ** 2, 0) / (z.length - 1) / z.length);
     const pooled = Number.isFinite(p.logZ) ? `${zMean.toFixed(2)} ± ${zSe.toFixed(2)}` : '—';
+    // How often an exact sampler with these runs' ESS would put every coordinate within 0.05 sd and 5% of the exact marginals.
+    const meanEss = runs.reduce((a, r) => a + r.ess, 0) / runs.length;
+    const reach = p.marginals ? chanceWithinTolerance(p.marginals(), meanEss, 0.05, 0.05).toFixed(2) : '—';
     summaries.push(
-      `| ${p.name} | ${runs.length} | ${calls[0]} – ${calls[calls.length - 1]} (median ${calls[calls.length >> 1]}) | ${mean.toFixed(3)} | ${Number.isFinite(p.logZ) ? p.logZ.toFixed(3) : '—'} | ${pooled} | ${scatter.toFixed(3)} | ${meanErr.toFixed(3)} | ${(scatter / meanErr).toFixed(2)} |`,
+      `| ${p.name} | ${runs.length} | ${calls[0]} – ${calls[calls.length - 1]} (median ${calls[calls.length >> 1]}) | ${mean.toFixed(3)} | ${Number.isFinite(p.logZ) ? p.logZ.toFixed(3) : '—'} | ${pooled} | ${scatter.toFixed(3)} | ${meanErr.toFixed(3)} | ${(scatter / meanErr).toFixed(2)} | ${reach} |`,
     );
   }
 }
 if (summaries.length) {
-  console.log('\n| problem | seeds | nLike | mean logZ | ref | mean Δ/σ ± s.e. | scatter (sd over seeds) | mean logZErr | scatter / err |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('\n| problem | seeds | nLike | mean logZ | ref | mean Δ/σ ± s.e. | scatter (sd over seeds) | mean logZErr | scatter / err | exact sampler within 0.05 sd and 5% |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const line of summaries) console.log(line);
 }

@@ -54,3 +54,25 @@ export function deviationsInStandardErrors(dev: readonly MarginalDeviation[], ex
     sd: ((d.sdRatio - 1) * root) / Math.sqrt(((exact[k]!.kurtosis ?? 3) - 1) / 4),
   }));
 }
+
+/** P(|Z| < a) for Z ~ N(0, 1) (Abramowitz & Stegun 7.1.26 for erf: error below 1.5e-7). */
+function twoSidedNormal(a: number): number {
+  const x = Math.abs(a) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return 1 - poly * Math.exp(-x * x);
+}
+
+/**
+ * The chance that an exact sampler whose posterior has effective sample size
+ * `ess` puts every coordinate's mean within `meanTolerance` exact sds and
+ * its sd within a ratio `sdTolerance` of the exact (normal approximation,
+ * the standard errors of {@link deviationsInStandardErrors}, coordinates
+ * taken as independent). A fixed tolerance is a test of the sample size as
+ * much as of the sampler: this says how much.
+ */
+export function chanceWithinTolerance(exact: readonly MarginalMoments[], ess: number, meanTolerance: number, sdTolerance: number): number {
+  if (!(ess > 0)) throw new RangeError(`ess must be positive, got ${ess}`);
+  const root = Math.sqrt(ess);
+  return exact.reduce((p, m) => p * twoSidedNormal(meanTolerance * root) * twoSidedNormal((sdTolerance * root) / Math.sqrt(((m.kurtosis ?? 3) - 1) / 4)), 1);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deviationsInStandardErrors, marginalDeviations, weightedMoments } from '../../lib/posterior.js';
+import { chanceWithinTolerance, deviationsInStandardErrors, marginalDeviations, weightedMoments } from '../../lib/posterior.js';
 import { normalRng, std, uniformRng } from '../helpers.js';
 
 describe('posterior deviations in standard errors', () => {
@@ -44,5 +44,40 @@ describe('posterior deviations in standard errors', () => {
     expect(z!.mean).toBeCloseTo(1, 12);
     expect(z!.sd).toBeCloseTo(1 / Math.sqrt(0.5), 12);
     expect(() => deviationsInStandardErrors(dev, [{ mean: 0, sd: 1 }], 0)).toThrow(RangeError);
+  });
+});
+
+describe('chance of meeting a fixed tolerance', () => {
+  it('matches the rate at which exact samples meet it', () => {
+    // Two normal coordinates, samples of 400: analytic chance against the
+    // rate over 2,000 repetitions (binomial standard error ≈ 0.011).
+    const n = 400;
+    const exact = [
+      { mean: 0, sd: 1, kurtosis: 3 },
+      { mean: 1, sd: 2, kurtosis: 3 },
+    ];
+    const normal = normalRng(21);
+    let met = 0;
+    const repetitions = 2000;
+    for (let r = 0; r < repetitions; r++) {
+      const theta = new Float64Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        theta[2 * i] = normal();
+        theta[2 * i + 1] = 1 + 2 * normal();
+      }
+      const dev = marginalDeviations(weightedMoments(theta, new Float64Array(n), 2), exact);
+      if (dev.every((d) => Math.abs(d.meanShift) < 0.08 && Math.abs(d.sdRatio - 1) < 0.05)) met++;
+    }
+    const chance = chanceWithinTolerance(exact, n, 0.08, 0.05);
+    expect(chance).toBeGreaterThan(0.3); // a tolerance near the noise, so the check has power
+    expect(chance).toBeLessThan(0.8);
+    const se = Math.sqrt((chance * (1 - chance)) / repetitions);
+    expect(Math.abs(met / repetitions - chance)).toBeLessThan(4 * se);
+  });
+
+  it('is 1 with no noise and falls as the sample shrinks', () => {
+    const exact = [{ mean: 0, sd: 1, kurtosis: 6 }];
+    expect(chanceWithinTolerance(exact, 1e12, 0.05, 0.05)).toBeCloseTo(1, 6);
+    expect(chanceWithinTolerance(exact, 500, 0.05, 0.05)).toBeLessThan(chanceWithinTolerance(exact, 5000, 0.05, 0.05));
   });
 });
