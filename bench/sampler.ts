@@ -12,7 +12,7 @@
  * |weighted mean − exact mean| / exact sd and the sd ratio furthest from 1
  * over the coordinates, with the coordinate, then the largest deviation in
  * standard errors of an iid sample of the run's ESS (a floor on the noise:
- * beyond about 3 it is the sampler, not chance). With several seeds a summary
+ * beyond about 4 it is the sampler, not chance). With several seeds a summary
  * per problem follows: calls, mean Δ/σ with its standard error, the
  * scatter of log Z over seeds against the mean reported error, and the
  * chance that an exact sampler with the runs' mean ESS would put every
@@ -21,8 +21,8 @@
 import { parseArgs } from 'node:util';
 import { NestedSampler } from '../lib/index.js';
 import { chanceWithinTolerance, weightedMoments } from '../lib/posterior.js';
-import { worstInStandardErrors, worstMarginals } from './harness.js';
 import { eggbox, gaussian, matches, rosenbrock, shells, type Problem } from '../lib/problems.js';
+import { worstInStandardErrors, worstMarginals } from './harness.js';
 
 const { values } = parseArgs({
   options: {
