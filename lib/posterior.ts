@@ -51,8 +51,13 @@ export function deviationsInStandardErrors(dev: readonly MarginalDeviation[], ex
   const root = Math.sqrt(ess);
   return dev.map((d, k) => ({
     mean: d.meanShift * root,
-    sd: ((d.sdRatio - 1) * root) / Math.sqrt(((exact[k]!.kurtosis ?? 3) - 1) / 4),
+    sd: ((d.sdRatio - 1) * root) / sdErrorFactor(exact[k]!),
   }));
+}
+
+/** An sd's standard error, in sds, times √(sample size): √((κ − 1)/4), κ = 3 where unknown. */
+function sdErrorFactor(m: MarginalMoments): number {
+  return Math.sqrt(((m.kurtosis ?? 3) - 1) / 4);
 }
 
 /** P(|Z| < a) for Z ~ N(0, 1) (Abramowitz & Stegun 7.1.26 for erf: error below 1.5e-7). */
@@ -74,5 +79,5 @@ function twoSidedNormal(a: number): number {
 export function chanceWithinTolerance(exact: readonly MarginalMoments[], ess: number, meanTolerance: number, sdTolerance: number): number {
   if (!(ess > 0)) throw new RangeError(`ess must be positive, got ${ess}`);
   const root = Math.sqrt(ess);
-  return exact.reduce((p, m) => p * twoSidedNormal(meanTolerance * root) * twoSidedNormal((sdTolerance * root) / Math.sqrt(((m.kurtosis ?? 3) - 1) / 4)), 1);
+  return exact.reduce((p, m) => p * twoSidedNormal(meanTolerance * root) * twoSidedNormal((sdTolerance * root) / sdErrorFactor(m)), 1);
 }
